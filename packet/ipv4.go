@@ -1,0 +1,401 @@
+package packet
+
+// IPv4 header, RFC 791 §3.1:
+//
+//	 0                   1                   2                   3
+//	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|Version|  IHL  |Type of Service|          Total Length         |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|         Identification        |Flags|      Fragment Offset    |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|  Time to Live |    Protocol   |         Header Checksum       |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|                       Source Address                          |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|                    Destination Address                        |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|                    Options                    |    Padding    |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// IHL counts 32-bit words (5..15). Flags are, from the most significant bit:
+// reserved (0), DF (Don't Fragment), MF (More Fragments); the 13-bit Fragment
+// Offset counts 8-byte units. The Type of Service byte is now the DSCP in its
+// upper six bits and the ECN field in its lower two (RFC 2474, RFC 3168).
+// The Header Checksum is the one's complement of the one's-complement sum of
+// the header's 16-bit words (RFC 791 §3.1, RFC 1071).
+
+import (
+	"encoding/binary"
+	"io"
+	"net/netip"
+	"slices"
+)
+
+// Byte offsets in the IPv4 header.
+const (
+	ipv4TOS      = 1
+	ipv4TotalLen = 2
+	ipv4ID       = 4
+	ipv4Flags    = 6
+	ipv4TTL      = 8
+	ipv4Protocol = 9
+	ipv4Checksum = 10
+	ipv4Src      = 12
+	ipv4Dst      = 16
+)
+
+// IPv4 flag bits in the 16-bit flags/fragment-offset word.
+const (
+	ipv4FlagDF         = 0x4000
+	ipv4FlagMF         = 0x2000
+	ipv4FragOffsetMask = 0x1fff
+)
+
+// IPv4MaxLen is the largest IPv4 packet the 16-bit Total Length field can
+// describe (RFC 791 §3.1).
+const IPv4MaxLen = 0xffff
+
+// IPv4 is a validated view of one IPv4 packet: the header (options
+// included) followed by the payload, exactly Total Length bytes. Bytes that
+// followed the packet in the parsed buffer (link-layer padding) are not part
+// of the view.
+//
+// An IPv4 comes from ParseIPv4 or Decode; its accessors never panic. The zero
+// IPv4 is not valid: its accessors return zero values and its byte slices are
+// empty.
+type IPv4 struct {
+	b    []byte // the packet, trimmed to Total Length
+	hlen uint8  // header length in bytes, 20..60; 0 for the zero IPv4
+}
+
+// ParseIPv4 validates the IPv4 packet at the start of b and returns a view of
+// it. The view aliases b; nothing is copied. It returns the errors listed
+// for Decode. It does not allocate.
+func ParseIPv4(b []byte) (IPv4, error) {
+	var h IPv4
+	err := h.Decode(b)
+	return h, err
+}
+
+// Decode validates the IPv4 packet at the start of b and makes h a view of
+// it, so one IPv4 can be reused across packets. The checks are those of
+// RFC 791 and RFC 1122 §3.2.1: version 4, IHL ≥ 5, IHL*4 ≤ Total Length ≤
+// len(b), and a correct header checksum. Bytes after Total Length are
+// ignored. Options are accepted and not interpreted; fragments are accepted
+// (see IsFragment).
+//
+// Decode returns ErrTruncated if b is shorter than 20 bytes, than the
+// header or than Total Length; ErrBadVersion; ErrBadIHL;
+// ErrBadTotalLength if Total Length is smaller than the header; or
+// ErrBadChecksum. On error h is set to the zero IPv4. It does not allocate.
+func (h *IPv4) Decode(b []byte) error {
+	*h = IPv4{}
+	if len(b) < IPv4HeaderLen {
+		return ErrTruncated
+	}
+	if b[0]>>4 != 4 {
+		return ErrBadVersion
+	}
+	hlen := int(b[0]&0x0f) * 4
+	if hlen < IPv4HeaderLen {
+		return ErrBadIHL
+	}
+	total := int(binary.BigEndian.Uint16(b[ipv4TotalLen:]))
+	if total < hlen {
+		return ErrBadTotalLength
+	}
+	if total > len(b) {
+		return ErrTruncated
+	}
+	// A correct header sums to 0xffff: the checksum is the complement of
+	// the sum of the other words. The version nibble makes the sum non-zero,
+	// so the +0/-0 ambiguity cannot arise.
+	if Checksum(b[:hlen], 0) != 0xffff {
+		return ErrBadChecksum
+	}
+	h.b = b[:total]
+	h.hlen = uint8(hlen)
+	return nil
+}
+
+// IsValid reports whether h is a view of a packet, that is, whether it came
+// from a successful ParseIPv4 or Decode.
+func (h IPv4) IsValid() bool { return h.hlen != 0 }
+
+// hdr returns the fixed 20-byte header, or nil for the zero IPv4; indexing
+// its result up to 19 needs no further bounds check.
+func (h IPv4) hdr() []byte {
+	if len(h.b) < IPv4HeaderLen {
+		return nil
+	}
+	return h.b[:IPv4HeaderLen]
+}
+
+// Version returns the IP version field: 4, or 0 for the zero IPv4.
+func (h IPv4) Version() uint8 {
+	if b := h.hdr(); b != nil {
+		return b[0] >> 4
+	}
+	return 0
+}
+
+// HeaderLen returns the header length in bytes (IHL*4, 20 to 60), options
+// included.
+func (h IPv4) HeaderLen() int { return int(h.hlen) }
+
+// TotalLen returns the Total Length field: the length of the packet in
+// bytes, header included. It equals len(h.Bytes()).
+func (h IPv4) TotalLen() int { return len(h.b) }
+
+// TOS returns the Type of Service byte, which is now the DSCP and ECN fields
+// (RFC 2474 §3, RFC 3168 §5).
+func (h IPv4) TOS() uint8 {
+	if b := h.hdr(); b != nil {
+		return b[ipv4TOS]
+	}
+	return 0
+}
+
+// DSCP returns the Differentiated Services Code Point, the upper six bits of
+// the TOS byte (RFC 2474 §3).
+func (h IPv4) DSCP() uint8 { return h.TOS() >> 2 }
+
+// ECN returns the ECN field, the lower two bits of the TOS byte (RFC 3168
+// §5).
+func (h IPv4) ECN() ECN { return TOSECN(h.TOS()) }
+
+// ID returns the Identification field.
+func (h IPv4) ID() uint16 {
+	if b := h.hdr(); b != nil {
+		return binary.BigEndian.Uint16(b[ipv4ID:])
+	}
+	return 0
+}
+
+// flags returns the 16-bit flags/fragment-offset word.
+func (h IPv4) flags() uint16 {
+	if b := h.hdr(); b != nil {
+		return binary.BigEndian.Uint16(b[ipv4Flags:])
+	}
+	return 0
+}
+
+// DontFragment reports whether the DF flag is set.
+func (h IPv4) DontFragment() bool { return h.flags()&ipv4FlagDF != 0 }
+
+// MoreFragments reports whether the MF flag is set.
+func (h IPv4) MoreFragments() bool { return h.flags()&ipv4FlagMF != 0 }
+
+// ReservedFlag reports whether the reserved flag bit (which RFC 791 says
+// must be zero) is set. Receivers ignore it, as Linux does.
+func (h IPv4) ReservedFlag() bool { return h.flags()&0x8000 != 0 }
+
+// FragmentOffset returns the fragment offset in bytes (the field counts
+// 8-byte units), 0 to 65528.
+func (h IPv4) FragmentOffset() int { return int(h.flags()&ipv4FragOffsetMask) * 8 }
+
+// IsFragment reports whether the packet is a fragment of a larger one: MF is
+// set or the fragment offset is not zero. Its payload is then not a whole
+// transport packet and must be reassembled first (RFC 791 §3.2).
+func (h IPv4) IsFragment() bool { return h.flags()&(ipv4FlagMF|ipv4FragOffsetMask) != 0 }
+
+// TTL returns the Time to Live field.
+func (h IPv4) TTL() uint8 {
+	if b := h.hdr(); b != nil {
+		return b[ipv4TTL]
+	}
+	return 0
+}
+
+// Protocol returns the Protocol field, the IP protocol number of the payload
+// (ProtoUDP, ProtoIPv6, …).
+func (h IPv4) Protocol() uint8 {
+	if b := h.hdr(); b != nil {
+		return b[ipv4Protocol]
+	}
+	return 0
+}
+
+// Checksum returns the Header Checksum field, which Decode has verified.
+func (h IPv4) Checksum() uint16 {
+	if b := h.hdr(); b != nil {
+		return binary.BigEndian.Uint16(b[ipv4Checksum:])
+	}
+	return 0
+}
+
+// Src returns the source address, or the zero Addr for the zero IPv4.
+func (h IPv4) Src() netip.Addr {
+	if b := h.hdr(); b != nil {
+		return netip.AddrFrom4([4]byte(b[ipv4Src : ipv4Src+4]))
+	}
+	return netip.Addr{}
+}
+
+// Dst returns the destination address, or the zero Addr for the zero IPv4.
+func (h IPv4) Dst() netip.Addr {
+	if b := h.hdr(); b != nil {
+		return netip.AddrFrom4([4]byte(b[ipv4Dst : ipv4Dst+4]))
+	}
+	return netip.Addr{}
+}
+
+// Options returns the options and padding, HeaderLen()-20 bytes, empty
+// when IHL is 5. They are not validated. The returned slice aliases b; its
+// capacity ends with the header, so appending to it cannot overwrite the
+// payload.
+func (h IPv4) Options() []byte {
+	if int(h.hlen) < IPv4HeaderLen || len(h.b) < int(h.hlen) {
+		return nil
+	}
+	return h.b[IPv4HeaderLen:h.hlen:h.hlen]
+}
+
+// Header returns the header, options included. The returned slice aliases
+// b; its capacity ends with the header.
+func (h IPv4) Header() []byte {
+	if len(h.b) < int(h.hlen) {
+		return nil
+	}
+	return h.b[:h.hlen:h.hlen]
+}
+
+// Payload returns the TotalLen()-HeaderLen() bytes after the header. For a
+// protocol-41 packet this is the IPv6 packet (RFC 4213 §3.6), to be parsed
+// with ParseIPv6. The returned slice aliases b.
+func (h IPv4) Payload() []byte {
+	if len(h.b) < int(h.hlen) {
+		return nil
+	}
+	return h.b[h.hlen:]
+}
+
+// Bytes returns the whole packet, TotalLen() bytes. The returned slice
+// aliases b.
+func (h IPv4) Bytes() []byte { return h.b }
+
+// Fields returns the header fields in builder form. Options, MF and the
+// fragment offset have no place in an IPv4Header and are dropped.
+func (h IPv4) Fields() IPv4Header {
+	return IPv4Header{
+		TOS:          h.TOS(),
+		ID:           h.ID(),
+		DontFragment: h.DontFragment(),
+		TTL:          h.TTL(),
+		Protocol:     h.Protocol(),
+		Src:          h.Src(),
+		Dst:          h.Dst(),
+	}
+}
+
+// IPv4Header holds the fields of an IPv4 header to be written. transit6
+// never sends options, MF or a fragment offset (Linux refuses tunnels with
+// options or frag bits other than DF), so every header written is 20 bytes
+// with IHL 5; Total Length and Header Checksum are computed by the encoding
+// methods.
+type IPv4Header struct {
+	TOS          uint8  // DSCP (upper 6 bits) and ECN (lower 2 bits)
+	ID           uint16 // Identification (RFC 6864: any value if DF is set)
+	DontFragment bool   // DF flag
+	TTL          uint8
+	Protocol     uint8      // protocol number of the payload
+	Src, Dst     netip.Addr // IPv4 addresses (Is4); IPv4-mapped IPv6 is refused
+}
+
+// check validates h and payloadLen for encoding.
+func (h *IPv4Header) check(payloadLen int) error {
+	if !h.Src.Is4() || !h.Dst.Is4() {
+		return ErrNotIPv4Addr
+	}
+	if payloadLen < 0 || payloadLen > IPv4MaxLen-IPv4HeaderLen {
+		return ErrTooLong
+	}
+	return nil
+}
+
+// put writes the header into b[:20] without checking. The checksum is
+// summed from the fields directly, which is cheaper than writing the bytes
+// and summing them again.
+func (h *IPv4Header) put(b []byte, payloadLen int) {
+	_ = b[IPv4HeaderLen-1]
+	total := uint16(IPv4HeaderLen + payloadLen)
+	var flags uint16
+	if h.DontFragment {
+		flags = ipv4FlagDF
+	}
+	src, dst := h.Src.As4(), h.Dst.As4()
+	s0 := binary.BigEndian.Uint32(src[:])
+	d0 := binary.BigEndian.Uint32(dst[:])
+	w0 := uint16(0x45)<<8 | uint16(h.TOS)
+	w4 := uint16(h.TTL)<<8 | uint16(h.Protocol)
+	sum := uint32(w0) + uint32(total) + uint32(h.ID) + uint32(flags) + uint32(w4) +
+		s0>>16 + s0&0xffff + d0>>16 + d0&0xffff
+	sum = sum>>16 + sum&0xffff
+	sum = sum>>16 + sum&0xffff
+
+	binary.BigEndian.PutUint16(b[0:], w0)
+	binary.BigEndian.PutUint16(b[ipv4TotalLen:], total)
+	binary.BigEndian.PutUint16(b[ipv4ID:], h.ID)
+	binary.BigEndian.PutUint16(b[ipv4Flags:], flags)
+	binary.BigEndian.PutUint16(b[ipv4TTL:], w4)
+	binary.BigEndian.PutUint16(b[ipv4Checksum:], ^uint16(sum))
+	binary.BigEndian.PutUint32(b[ipv4Src:], s0)
+	binary.BigEndian.PutUint32(b[ipv4Dst:], d0)
+}
+
+// Encode writes the 20-byte header, checksum included, into b[:20], with
+// Total Length 20+payloadLen. The payload itself is not read: the IPv4
+// checksum covers only the header.
+//
+// It returns ErrNotIPv4Addr if Src or Dst is not an IPv4 address,
+// ErrTooLong if payloadLen is outside [0, 65515], and io.ErrShortBuffer if
+// len(b) < 20; b is not modified on error. It does not allocate.
+func (h *IPv4Header) Encode(b []byte, payloadLen int) error {
+	if err := h.check(payloadLen); err != nil {
+		return err
+	}
+	if len(b) < IPv4HeaderLen {
+		return io.ErrShortBuffer
+	}
+	h.put(b, payloadLen)
+	return nil
+}
+
+// AppendTo appends the 20-byte header for a payload of payloadLen bytes to
+// dst and returns the extended slice; the caller appends the payload next.
+// On error it returns dst unchanged and the errors of Encode for invalid
+// fields. It does not allocate if dst has 20 bytes of spare capacity.
+func (h *IPv4Header) AppendTo(dst []byte, payloadLen int) ([]byte, error) {
+	if err := h.check(payloadLen); err != nil {
+		return dst, err
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, IPv4HeaderLen)[:n+IPv4HeaderLen]
+	h.put(dst[n:], payloadLen)
+	return dst, nil
+}
+
+// PrependIPv4 writes h in place in front of the payload at buf[off:]: the
+// header goes into buf[off-20:off], its Total Length is 20+len(buf)-off, and
+// the result is buf[off-20:], the whole packet. Nothing is copied. Callers
+// that read the inner packet at buf[Proto41Headroom:] (or any larger
+// offset) never need to move it.
+//
+// It returns ErrNoHeadroom if off < 20, io.ErrShortBuffer if off > len(buf),
+// and the errors of Encode for invalid fields; buf is not modified on
+// error. It does not allocate.
+func PrependIPv4(buf []byte, off int, h *IPv4Header) ([]byte, error) {
+	if off < IPv4HeaderLen {
+		return nil, ErrNoHeadroom
+	}
+	if off > len(buf) {
+		return nil, io.ErrShortBuffer
+	}
+	if err := h.check(len(buf) - off); err != nil {
+		return nil, err
+	}
+	pkt := buf[off-IPv4HeaderLen:]
+	h.put(pkt, len(buf)-off)
+	return pkt, nil
+}
