@@ -1,0 +1,63 @@
+// Command transit6 runs the roles of the transit6 IPv6 transition toolkit and
+// inspects transition addresses.
+//
+// Usage:
+//
+//	transit6 addr [flags] ADDR...      explain addresses (Teredo, 6to4, ISATAP, NAT64, ...)
+//	transit6 addr [flags] -            read one address per line from standard input
+//	transit6 addr 6rd [flags] IPV4...  6rd delegated prefixes (RFC 5969)
+//	transit6 version
+//
+// Run "transit6 addr -h" for the flags of a command.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is the program version, overridable with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the command line args and returns the process exit status:
+// 0 on success, 1 on an operational failure, 2 on bad usage or bad input.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "addr":
+		return runAddr(args[1:], stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "transit6", version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "transit6: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: transit6 COMMAND [flags] [args]
+
+commands:
+  addr ADDR... | -          explain IPv6/IPv4 transition addresses (Teredo, 6to4,
+                            ISATAP, NAT64, mapped, compatible) and whether they
+                            may be treated as public
+  addr 6rd IPV4...          6rd delegated prefixes (RFC 5969), or decode
+                            DHCPv4 OPTION_6RD with --dhcp-option
+  version                   print the version
+
+Run "transit6 COMMAND -h" for the flags of a command.
+`)
+}
