@@ -230,7 +230,11 @@ func describe(c *addr.Classifier, o *addrOptions, in string) (addrJSON, error) {
 		Public:       c.IsPublic(a),
 		EmbeddedIPv4: []embeddedJSON{},
 	}
-	if r, ok := addr.LookupIPv4(a.Unmap()); ok && a.Unmap().Is4() {
+	r, ok := addr.LookupIPv4(a)
+	if !ok {
+		r, ok = addr.LookupIPv6(a)
+	}
+	if ok {
 		d.Range = &rangeJSON{Prefix: r.Prefix.String(), Name: r.Name, RFC: r.RFC, Global: r.Global}
 	}
 	es := addr.EmbeddedIPv4(a)
@@ -316,6 +320,9 @@ func explainOne(w io.Writer, c *addr.Classifier, o *addrOptions, in string) erro
 		g := "not globally reachable"
 		if d.Range.Global {
 			g = "globally reachable"
+			if len(d.EmbeddedIPv4) > 0 {
+				g = "judged by its embedded IPv4"
+			}
 		}
 		row("special range", "%s %s (%s), %s", d.Range.Prefix, d.Range.Name, d.Range.RFC, g)
 	}

@@ -76,6 +76,7 @@ func TestAddrJSON(t *testing.T) {
 	assert.Equal(t, "ipv4-mapped", objs[4]["kind"])
 	assert.Equal(t, false, objs[4]["public"])
 	assert.Equal(t, "ipv6", objs[5]["kind"])
+	assert.Equal(t, map[string]any{"prefix": "2001:db8::/32", "name": "Documentation", "rfc": "RFC 3849", "global": false}, objs[5]["special_range"])
 	assert.Equal(t, []any{}, objs[5]["embedded_ipv4"])
 
 	v4 := objs[6]
