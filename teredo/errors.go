@@ -178,3 +178,104 @@ var (
 	// whose length is not the size of the authenticator's MAC.
 	ErrAuthValue = errors.New("teredo: authentication value does not verify")
 )
+
+// Errors of the server engine (RFC 4380 §5.3), one per reason Server drops a
+// datagram, in the order of its checks; ServerReason.Err maps each reason to
+// its sentinel. Every one but ErrServerConfig is returned bare.
+var (
+	// ErrServerConfig reports an unusable ServerConfig; NewServer wraps it
+	// with the details.
+	ErrServerConfig = errors.New("teredo: invalid server configuration")
+
+	// ErrServerSocket reports a datagram handed to the server with a Socket
+	// other than PrimarySocket or SecondarySocket.
+	ErrServerSocket = errors.New("teredo: unknown server socket")
+
+	// ErrServerLoop reports a datagram from one of the server's own
+	// addresses on port 3544, or one the server would send to itself: the
+	// loop guard of Miredo's server.
+	ErrServerLoop = errors.New("teredo: packet would loop through the server")
+
+	// ErrServerMalformed reports a payload that is not a well-formed Teredo
+	// IPv6 packet (RFC 4380 §5.3, check 1); the verdict's Cause is the
+	// decoder's error.
+	ErrServerMalformed = errors.New("teredo: malformed Teredo packet")
+
+	// ErrServerNotBubbleOrICMPv6 reports an IPv6 packet that is neither a
+	// bubble nor ICMPv6: a server is no relay (RFC 4380 §5.3, check 2).
+	ErrServerNotBubbleOrICMPv6 = errors.New("teredo: neither a bubble nor ICMPv6")
+
+	// ErrServerSource reports an IPv4 source that is not global unicast, or
+	// UDP source port 0 (RFC 4380 §5.3, check 3).
+	ErrServerSource = errors.New("teredo: IPv4 source not global unicast")
+
+	// ErrServerBadRS reports a packet from a link-local source to ff02::2
+	// that is not a valid Router Solicitation (RFC 4380 §5.3, check 4; RFC
+	// 4861 §6.1.1); the verdict's Cause is the parser's error.
+	ErrServerBadRS = errors.New("teredo: invalid router solicitation")
+
+	// ErrServerRateLimited reports a Router Solicitation over the per-source
+	// rate limit.
+	ErrServerRateLimited = errors.New("teredo: router solicitation rate limited")
+
+	// ErrServerAuth reports a Router Solicitation that fails secure
+	// qualification (RFC 4380 §5.2.2, §5.3 check 4); the verdict's Cause is
+	// ErrNoAuth or ErrAuthValue.
+	ErrServerAuth = errors.New("teredo: router solicitation failed authentication")
+
+	// ErrServerNotAccepted reports a packet that matches none of the
+	// accepted cases (RFC 4380 §5.3, check 7): a Teredo source that does not
+	// embed the outer address and port, or a non-Teredo source to a
+	// destination this server does not serve.
+	ErrServerNotAccepted = errors.New("teredo: packet not accepted by the server")
+
+	// ErrServerLocalDestination reports an accepted packet for a link-local
+	// or multicast destination that the server does not process itself.
+	ErrServerLocalDestination = errors.New("teredo: link-local or multicast destination")
+
+	// ErrServerNonGlobalClient reports a Teredo destination whose embedded
+	// IPv4 address is not global unicast or whose port is 0 (RFC 4380 §5.3).
+	ErrServerNonGlobalClient = errors.New("teredo: Teredo destination embeds a non-global IPv4 address")
+
+	// ErrServerNonGlobalDestination reports a non-Teredo destination that
+	// is not a public IPv6 address (RFC 4380 §5.3: MUST NOT forward).
+	ErrServerNonGlobalDestination = errors.New("teredo: non-global IPv6 destination")
+
+	// ErrServerNativeDisabled reports a packet for a native IPv6
+	// destination while native forwarding is off.
+	ErrServerNativeDisabled = errors.New("teredo: native IPv6 forwarding disabled")
+
+	// ErrServerTooLarge reports a packet to forward whose IPv6 payload and
+	// trailers exceed ServerConfig.ForwardLimit.
+	ErrServerTooLarge = errors.New("teredo: packet too large to forward")
+)
+
+// Errors of the client engine (RFC 4380 §5.2): its configuration, the
+// conditions ClientStatus.LastError and EventServerOffline report, and the
+// reasons Client.HandleDatagram drops a datagram besides those of
+// Packet.Decode and ValidateRouterAdvertisement.
+var (
+	// ErrClientConfig reports an unusable ClientConfig; NewClient wraps it
+	// with the details.
+	ErrClientConfig = errors.New("teredo: invalid client configuration")
+
+	// ErrNoAnswer reports a Teredo server that answered none of N Router
+	// Solicitations (RFC 4380 §5.2.1): the client considers it offline.
+	ErrNoAnswer = errors.New("teredo: no answer from the Teredo server")
+
+	// ErrNoSecondaryAnswer reports a server whose secondary address did not
+	// answer the NAT test, which could then not tell a symmetric NAT.
+	ErrNoSecondaryAnswer = errors.New("teredo: no answer from the Teredo server's secondary address")
+
+	// ErrNotQualified reports a datagram for the data path received while
+	// the client has no Teredo address (or any datagram while stopped).
+	ErrNotQualified = errors.New("teredo: client not qualified")
+
+	// ErrRAMapped reports a Router Advertisement whose origin indication
+	// maps the client to a non-global IPv4 address or to port 0.
+	ErrRAMapped = errors.New("teredo: router advertisement maps the client to a non-global address")
+
+	// ErrRandom reports that the client's random source failed; it went on
+	// with a weaker generator.
+	ErrRandom = errors.New("teredo: random source failed")
+)
