@@ -1,0 +1,294 @@
+package tun
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// IdealBatchSize is the number of buffers a caller should pass to Read
+// and Write: enough to amortize the poller and locks, small enough to
+// keep latency and buffer memory low. It is what BatchSize returns.
+const IdealBatchSize = 128
+
+// MTU limits accepted by Open and SetMTU: IPv4's minimum (RFC 791) and the
+// largest IP packet.
+const (
+	MinMTU = 68
+	MaxMTU = 65535
+)
+
+// Device is an open TUN device. Read and Write may be called concurrently
+// with each other (and Read with Read, Write with Write, which serialize).
+type Device struct {
+	f      *os.File
+	rc     syscall.RawConn
+	ctl    int // AF_INET datagram socket for interface ioctls, in the device's namespace
+	name   string
+	mtu    atomic.Int32
+	closed atomic.Bool
+
+	rmu    sync.Mutex
+	rbufs  [][]byte
+	rsizes []int
+	roff   int
+	rn     int
+	rerr   error
+	readFn func(fd uintptr) bool // d.doRead, bound once so Read does not allocate
+
+	wmu     sync.Mutex
+	wbufs   [][]byte
+	woff    int
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool // d.doWrite, bound once
+}
+
+// Open creates the TUN interface name (the kernel picks a name such as
+// "tun0" if name is empty or contains "%d") in the calling thread's network
+// namespace, sets its MTU and brings it up. Interface addresses and routes
+// are the caller's business (package netcfg).
+//
+// It returns ErrNameTooLong, ErrBadMTU, or the kernel's error (EPERM without
+// CAP_NET_ADMIN, EBUSY if the name is taken by another device, ENOENT
+// without /dev/net/tun) wrapped with context.
+func Open(name string, mtu int) (*Device, error) {
+	if len(name) >= unix.IFNAMSIZ {
+		return nil, ErrNameTooLong
+	}
+	if mtu < MinMTU || mtu > MaxMTU {
+		return nil, ErrBadMTU
+	}
+	// The TUN fd and the ioctl socket must be made in the same namespace:
+	// keep the goroutine on one thread while both are made (a no-op
+	// nesting if the caller has locked it already).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("tun: open /dev/net/tun: %w", err)
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("tun: %w", err)
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("tun: TUNSETIFF %q: %w", name, err)
+	}
+	ctl, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("tun: control socket: %w", err)
+	}
+	d := &Device{f: os.NewFile(uintptr(fd), "/dev/net/tun"), ctl: ctl, name: ifr.Name()}
+	d.readFn = d.doRead
+	d.writeFn = d.doWrite
+	if d.rc, err = d.f.SyscallConn(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("tun: %w", err)
+	}
+	if err := d.SetMTU(mtu); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.setUp(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// setUp sets IFF_UP on the interface.
+func (d *Device) setUp() error {
+	ifr, err := unix.NewIfreq(d.name)
+	if err != nil {
+		return fmt.Errorf("tun: %w", err)
+	}
+	if err := unix.IoctlIfreq(d.ctl, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("tun: get flags of %s: %w", d.name, err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(d.ctl, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("tun: bring %s up: %w", d.name, err)
+	}
+	return nil
+}
+
+// SetMTU sets the interface's MTU. It returns ErrBadMTU for an MTU outside
+// [MinMTU, MaxMTU]. The kernel removes IPv6 from an interface whose MTU is
+// below 1280 (RFC 8200 §5).
+func (d *Device) SetMTU(mtu int) error {
+	if mtu < MinMTU || mtu > MaxMTU {
+		return ErrBadMTU
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	ifr, err := unix.NewIfreq(d.name)
+	if err != nil {
+		return fmt.Errorf("tun: %w", err)
+	}
+	ifr.SetUint32(uint32(mtu))
+	if err := unix.IoctlIfreq(d.ctl, unix.SIOCSIFMTU, ifr); err != nil {
+		return fmt.Errorf("tun: set MTU of %s to %d: %w", d.name, mtu, err)
+	}
+	d.mtu.Store(int32(mtu))
+	return nil
+}
+
+// MTU returns the MTU last set through Open or SetMTU.
+func (d *Device) MTU() int { return int(d.mtu.Load()) }
+
+// Name returns the interface's name, as the kernel assigned it.
+func (d *Device) Name() string { return d.name }
+
+// BatchSize returns IdealBatchSize, the number of buffers to pass to Read
+// and Write.
+func (d *Device) BatchSize() int { return IdealBatchSize }
+
+// SetReadDeadline sets the time after which a blocked Read returns
+// os.ErrDeadlineExceeded; the zero time means none.
+func (d *Device) SetReadDeadline(t time.Time) error { return d.f.SetReadDeadline(t) }
+
+// Close closes the device, which deletes the interface, and wakes any
+// blocked Read.
+func (d *Device) Close() error {
+	if d.closed.Swap(true) {
+		return ErrClosed
+	}
+	err := d.f.Close()
+	unix.Close(d.ctl)
+	return err
+}
+
+// mapErr turns the poller's errors into the exported ones.
+func (d *Device) mapErr(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return os.ErrDeadlineExceeded
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	return err
+}
+
+// Read reads packets into bufs[i][offset:] and their lengths into sizes[i]
+// and returns how many it read. It waits for the first packet, then takes
+// those that are queued already, up to min(len(bufs), len(sizes)), without
+// waiting again. Each bufs[i][offset:] should hold MTU bytes; the kernel
+// cuts a longer packet to the buffer. bufs[i][:offset] is not touched.
+//
+// It returns io.ErrShortBuffer if offset > len(bufs[i]) for a buffer it
+// reaches, ErrClosed after Close, os.ErrDeadlineExceeded after the read
+// deadline, and the kernel's errno otherwise. An error after the first
+// packet ends the batch early and is reported by the next call. It does not
+// allocate.
+func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
+	n := min(len(bufs), len(sizes))
+	if n == 0 {
+		return 0, nil
+	}
+	if offset < 0 {
+		return 0, io.ErrShortBuffer
+	}
+	d.rmu.Lock()
+	defer d.rmu.Unlock()
+	d.rbufs, d.rsizes, d.roff, d.rn, d.rerr = bufs[:n], sizes, offset, 0, nil
+	err := d.rc.Read(d.readFn)
+	n, rerr := d.rn, d.rerr
+	d.rbufs, d.rsizes = nil, nil
+	if err != nil {
+		return 0, d.mapErr(err)
+	}
+	return n, rerr
+}
+
+// doRead reads packets until the batch is full or nothing is left; it
+// returns false only to wait for the first packet.
+func (d *Device) doRead(fd uintptr) bool {
+	for d.rn < len(d.rbufs) {
+		b := d.rbufs[d.rn]
+		if d.roff > len(b) {
+			if d.rn == 0 {
+				d.rerr = io.ErrShortBuffer
+			}
+			return true
+		}
+		n, err := unix.Read(int(fd), b[d.roff:])
+		switch err {
+		case nil:
+			d.rsizes[d.rn] = n
+			d.rn++
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return d.rn > 0
+		default:
+			if d.rn == 0 {
+				d.rerr = err
+			}
+			return true
+		}
+	}
+	return true
+}
+
+// Write writes the packets bufs[i][offset:] to the device, one IPv4 or
+// IPv6 packet each, and returns how many it wrote. On an error it stops:
+// n packets were written and bufs[n] was refused with the returned error
+// (EINVAL for one that is not an IP packet), so the caller may drop bufs[n]
+// and go on with bufs[n+1:]. It returns io.ErrShortBuffer if offset >
+// len(bufs[n]) and ErrClosed after Close. It does not allocate.
+func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
+	if len(bufs) == 0 {
+		return 0, nil
+	}
+	if offset < 0 {
+		return 0, io.ErrShortBuffer
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	d.wbufs, d.woff, d.wn, d.werr = bufs, offset, 0, nil
+	err := d.rc.Write(d.writeFn)
+	n, werr := d.wn, d.werr
+	d.wbufs = nil
+	if err != nil {
+		return n, d.mapErr(err)
+	}
+	return n, werr
+}
+
+// doWrite writes the batch, returning false to wait while the device's
+// queue is full.
+func (d *Device) doWrite(fd uintptr) bool {
+	for d.wn < len(d.wbufs) {
+		b := d.wbufs[d.wn]
+		if d.woff > len(b) {
+			d.werr = io.ErrShortBuffer
+			return true
+		}
+		_, err := unix.Write(int(fd), b[d.woff:])
+		switch err {
+		case nil:
+			d.wn++
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			d.werr = err
+			return true
+		}
+	}
+	return true
+}
