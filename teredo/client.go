@@ -400,7 +400,11 @@ type ClientStatus struct {
 // A NAT that maps each destination separately but keeps the local port
 // when it can (Linux's masquerade) gives both addresses the same mapping:
 // it is reported as NATPortRestricted with ClientStatus.PortPreserving,
-// which is how it behaves for the client's one socket. Telling restricted
+// which is how it behaves for the client's one socket. So is one that kept
+// the local port toward the primary address but maps the secondary to
+// another port of the same address: Linux's masquerade does that when the
+// dropped answers of steps 1 and 2 left conntrack entries that claim the
+// port toward the secondary's port 3544. Telling restricted
 // from port-restricted needs step 2, as standard servers answer from port
 // 3544 only. Behind a port-restricted or symmetric NAT the test concludes
 // 2×N×T = 24 s (and a round trip) after the first round; the address does

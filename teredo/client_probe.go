@@ -255,7 +255,17 @@ func (c *Client) handleRA(from netip.AddrPort, o *ClientOutput) error {
 	case probeRestricted:
 		c.setNAT(NATRestricted, o)
 	case probeSecondary:
-		if info.Mapped == c.mapped {
+		// A port-preserving NAT (the mapping toward the primary kept the
+		// local port) that maps the secondary to another port of the same
+		// address has most likely been pushed off the port by the test
+		// itself: the answers it dropped from the secondary's port 3544
+		// left state that claims that port pair (Linux's conntrack does,
+		// for the 30 s of an unreplied UDP entry). Linux's masquerade then
+		// looks symmetric toward the secondary only; toward any peer the
+		// client has not been probed from first it keeps the port, which
+		// is how a port-restricted NAT behaves (RFC 6081 §3.2's
+		// port-preserving NAT). A NAT that preserved no port is symmetric.
+		if info.Mapped == c.mapped || c.portPreserving() && info.Mapped.Addr() == c.mapped.Addr() {
 			c.setNAT(NATPortRestricted, o)
 		} else {
 			c.setNAT(NATSymmetric, o)

@@ -6,6 +6,9 @@
 //	transit6 addr [flags] ADDR...      explain addresses (Teredo, 6to4, ISATAP, NAT64, ...)
 //	transit6 addr [flags] -            read one address per line from standard input
 //	transit6 addr 6rd [flags] IPV4...  6rd delegated prefixes (RFC 5969)
+//	transit6 teredo client --server HOST[,HOST...] [flags]   a Teredo client (RFC 4380)
+//	transit6 teredo server --primary IPV4 [flags]            a Teredo server
+//	transit6 teredo status [--json]                          show a running one
 //	transit6 version
 //
 // Run "transit6 addr -h" for the flags of a command.
@@ -34,6 +37,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "addr":
 		return runAddr(args[1:], stdin, stdout, stderr)
+	case "teredo":
+		return runTeredo(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "transit6", version)
 		return 0
@@ -56,6 +61,8 @@ commands:
                             may be treated as public
   addr 6rd IPV4...          6rd delegated prefixes (RFC 5969), or decode
                             DHCPv4 OPTION_6RD with --dhcp-option
+  teredo client|server      a Teredo (RFC 4380) client or server daemon
+  teredo status             the state of a running one (like netsh)
   version                   print the version
 
 Run "transit6 COMMAND -h" for the flags of a command.

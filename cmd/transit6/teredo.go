@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/transit6/transit6/internal/teredoio"
+	"github.com/transit6/transit6/teredo"
+)
+
+// runTeredo dispatches "transit6 teredo client|server|status".
+func runTeredo(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		teredoUsage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "client":
+		return runTeredoClient(args[1:], stderr)
+	case "server":
+		return runTeredoServer(args[1:], stderr)
+	case "status":
+		return runTeredoStatus(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		teredoUsage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "transit6 teredo: unknown command %q\n", args[0])
+	teredoUsage(stderr)
+	return 2
+}
+
+func teredoUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: transit6 teredo client --server HOST[,HOST...] [flags]
+       transit6 teredo server --primary IPV4 [flags]
+       transit6 teredo status [--socket PATH] [--json]
+
+A Teredo (RFC 4380) client, like miredo with "RelayType client", or server,
+like miredo-server; status shows a running one like "netsh interface teredo
+show state". Run "transit6 teredo COMMAND -h" for the flags.
+`)
+}
+
+// clientFlags are the options of "transit6 teredo client".
+type clientFlags struct {
+	servers    string
+	server2    string
+	port       uint
+	bind       string
+	ifname     string
+	refresh    time.Duration
+	global     prefixList
+	socket     string
+	noRestrict bool
+}
+
+// parseClientFlags parses the command line of "transit6 teredo client".
+func parseClientFlags(args []string, stderr io.Writer) (*clientFlags, error) {
+	fs := flag.NewFlagSet("transit6 teredo client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &clientFlags{}
+	fs.StringVar(&f.servers, "server", "", "Teredo server `HOST[,HOST...]` (IPv4 or name), in order of preference (required)")
+	fs.StringVar(&f.server2, "server2", "", "secondary `IPV4` of the first server (default: its address + 1)")
+	fs.UintVar(&f.port, "port", 0, "local UDP `port` (default: random)")
+	fs.StringVar(&f.bind, "bind", "", "local `IPV4` address (default: the source address toward the server)")
+	fs.StringVar(&f.ifname, "ifname", "teredo", "TUN interface `name`")
+	fs.DurationVar(&f.refresh, "refresh", teredo.DefaultRefreshInterval, "refresh `interval`")
+	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated), e.g. 198.51.100.0/24 in a lab")
+	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("client"), "status Unix socket `path`")
+	fs.BoolVar(&f.noRestrict, "no-restricted-probe", false, "skip the restricted-NAT test (no bubble to the secondary address's port 9)")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	if f.servers == "" {
+		fmt.Fprintln(stderr, "transit6 teredo client: --server is required")
+		return nil, errUsage
+	}
+	if f.port > 65535 {
+		fmt.Fprintln(stderr, "transit6 teredo client: --port out of range")
+		return nil, errUsage
+	}
+	return f, nil
+}
+
+var errUsage = errors.New("usage")
+
+// clientConfig turns the flags into the runner's configuration.
+func clientConfig(ctx context.Context, f *clientFlags, logger *log.Logger) (teredoio.ClientConfig, error) {
+	var cfg teredoio.ClientConfig
+	names := strings.Split(f.servers, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	servers, err := teredoio.ResolveServers(ctx, nil, names)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ServerNames = names
+	cfg.Engine.Servers = servers
+	if f.server2 != "" {
+		a, err := netip.ParseAddr(f.server2)
+		if err != nil || !a.Is4() {
+			return cfg, fmt.Errorf("--server2 %q is not an IPv4 address", f.server2)
+		}
+		cfg.Engine.Secondaries = []netip.Addr{a}
+	}
+	cfg.Engine.RefreshInterval = f.refresh
+	cfg.Engine.Global = f.global
+	cfg.Engine.SkipRestrictedProbe = f.noRestrict
+	if f.bind != "" {
+		a, err := netip.ParseAddr(f.bind)
+		if err != nil || !a.Is4() {
+			return cfg, fmt.Errorf("--bind %q is not an IPv4 address", f.bind)
+		}
+		cfg.Bind = netip.AddrPortFrom(a, uint16(f.port))
+	} else {
+		cfg.Bind = netip.AddrPortFrom(netip.Addr{}, uint16(f.port))
+	}
+	cfg.IfName = f.ifname
+	cfg.Log = logger
+	return cfg, nil
+}
+
+func runTeredoClient(args []string, stderr io.Writer) int {
+	f, err := parseClientFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	logger := log.New(stderr, "transit6 teredo client: ", log.LstdFlags)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := clientConfig(ctx, f, logger)
+	if err != nil {
+		logger.Print(err)
+		return 2
+	}
+	c, err := teredoio.NewClient(cfg)
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	defer c.Close()
+	logger.Printf("socket %v, interface %q", c.LocalAddr(), c.IfName())
+	return runDaemon(ctx, logger, f.socket, c.Run, c.Status)
+}
+
+// runDaemon serves the status socket while run runs, and returns the exit
+// status.
+func runDaemon(ctx context.Context, logger *log.Logger, socket string, run func(context.Context) error, status func() teredoio.Status) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	if socket != "" {
+		ln, err := teredoio.Listen(socket)
+		if err != nil {
+			logger.Print(err)
+			return 1
+		}
+		go func() { served <- teredoio.Serve(ctx, ln, status) }()
+	} else {
+		served <- nil
+	}
+	err := run(ctx)
+	cancel()
+	if serr := <-served; serr != nil {
+		logger.Print(serr)
+	}
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	logger.Print("stopped")
+	return 0
+}
+
+// serverFlags are the options of "transit6 teredo server".
+type serverFlags struct {
+	primary   string
+	secondary string
+	global    prefixList
+	native    bool
+	ifname    string
+	socket    string
+}
+
+// parseServerFlags parses the command line of "transit6 teredo server".
+func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
+	fs := flag.NewFlagSet("transit6 teredo server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &serverFlags{}
+	fs.StringVar(&f.primary, "primary", "", "primary `IPV4` address (required)")
+	fs.StringVar(&f.secondary, "secondary", "", "secondary `IPV4` address (default: primary + 1)")
+	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated)")
+	fs.BoolVar(&f.native, "native", false, "forward bubbles and ICMPv6 to native IPv6 through a TUN interface")
+	fs.StringVar(&f.ifname, "ifname", "teredo", "TUN interface `name` for --native")
+	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("server"), "status Unix socket `path`")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	if f.primary == "" {
+		fmt.Fprintln(stderr, "transit6 teredo server: --primary is required")
+		return nil, errUsage
+	}
+	return f, nil
+}
+
+// serverConfig turns the flags into the runner's configuration.
+func serverConfig(f *serverFlags, logger *log.Logger) (teredoio.ServerConfig, error) {
+	var cfg teredoio.ServerConfig
+	p, err := netip.ParseAddr(f.primary)
+	if err != nil || !p.Is4() {
+		return cfg, fmt.Errorf("--primary %q is not an IPv4 address", f.primary)
+	}
+	cfg.Engine.Primary = p
+	if f.secondary != "" {
+		s, err := netip.ParseAddr(f.secondary)
+		if err != nil || !s.Is4() {
+			return cfg, fmt.Errorf("--secondary %q is not an IPv4 address", f.secondary)
+		}
+		cfg.Engine.Secondary = s
+	}
+	cfg.Engine.TreatAsGlobal = f.global
+	cfg.Engine.Native = f.native
+	cfg.IfName = f.ifname
+	cfg.Log = logger
+	return cfg, nil
+}
+
+func runTeredoServer(args []string, stderr io.Writer) int {
+	f, err := parseServerFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	logger := log.New(stderr, "transit6 teredo server: ", log.LstdFlags)
+	cfg, err := serverConfig(f, logger)
+	if err != nil {
+		logger.Print(err)
+		return 2
+	}
+	s, err := teredoio.NewServer(cfg)
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	defer s.Close()
+	st := s.Status()
+	logger.Printf("serving on %v and %v", st.PrimarySocket, st.SecondarySocket)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runDaemon(ctx, logger, f.socket, s.Run, s.Status)
+}
+
+func runTeredoStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("transit6 teredo status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", "", "status Unix socket `path` (default: the client's, else the server's)")
+	asJSON := fs.Bool("json", false, "print the status as one JSON object")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	paths := []string{*socket}
+	if *socket == "" {
+		paths = []string{teredoio.DefaultSocket("client"), teredoio.DefaultSocket("server")}
+	}
+	var err error
+	for _, p := range paths {
+		var st teredoio.Status
+		if st, err = teredoio.Query(p); err != nil {
+			continue
+		}
+		if *asJSON {
+			b, _ := json.Marshal(&st) // Status always marshals
+			fmt.Fprintf(stdout, "%s\n", b)
+		} else {
+			st.WriteText(stdout)
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "transit6 teredo status: %v\n", err)
+	return 1
+}
