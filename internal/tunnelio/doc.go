@@ -1,0 +1,37 @@
+// Package tunnelio wires the sans-IO protocol-41 router of package
+// sixtofour (6to4, 6rd, ISATAP, configured 6in4) to real I/O: a TUN
+// interface with the tunnel's derived address and routes (packages tun and
+// netcfg), a raw IPv4 socket for protocol 41 and a raw ICMP socket for the
+// errors routers send about our packets (package rawip), and the clock. It
+// is what `transit6 tunnel 6to4|6rd|6in4|isatap` runs and what the
+// namespace end-to-end tests exercise.
+//
+// # Data path
+//
+// [Tunnel.Run] runs two loops (and a third, rarely woken, for ICMPv4
+// errors), each on buffers allocated once:
+//
+//   - host → network: the TUN device is read in batches into
+//     buf[sixtofour.Headroom:]; Router.Outbound writes the outer IPv4
+//     header into the headroom in place; the results for the network go
+//     out in one batched raw-socket write, the ICMPv6 errors the router
+//     generates (Packet Too Big, Destination Unreachable) back to the TUN.
+//   - network → host: the raw socket is read in batches; Router.Inbound
+//     re-slices each packet to its inner IPv6 packet, which is written to
+//     the TUN straight from the receive buffer, in one batch.
+//
+// Nothing is copied and nothing is allocated per packet. The router's
+// Inbound is called by one goroutine at a time (the protocol-41 and ICMP
+// loops share a mutex, taken once per batch), as the router requires.
+//
+// # Interface configuration
+//
+// [Plan] derives what the interface gets, as Linux's sit and OpenWrt set
+// it up: 6to4 2002:V4ADDR::1/16 (every 6to4 destination on link), plus a
+// default route when a relay is configured; 6rd the delegated prefix ::1
+// with the 6rd prefix length, plus a default route on a CE; ISATAP the
+// link-local fe80::[02]00:5efe:V4ADDR/64 and the address in the on-link
+// /64, plus a default route on a host; 6in4 the configured address or
+// fe80::V4ADDR/64, and a default route. [Tunnel.Close] removes the
+// interface, and with it its addresses and routes.
+package tunnelio

@@ -1,0 +1,505 @@
+package tunnelio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/transit6/transit6/addr"
+	"github.com/transit6/transit6/internal/netcfg"
+	"github.com/transit6/transit6/internal/rawip"
+	"github.com/transit6/transit6/internal/tun"
+	"github.com/transit6/transit6/sixtofour"
+)
+
+// ProtoIPv6 is the IP protocol number of IPv6 encapsulated in IPv4 (RFC
+// 4213 §3.5).
+const ProtoIPv6 = 41
+
+// ExpireInterval is how often Run expires the router's reassembly and
+// path MTU state while traffic is idle.
+const ExpireInterval = 5 * time.Second
+
+// ErrNoAddr is returned by New for a configured tunnel without a usable
+// address plan.
+var ErrNoAddr = errors.New("tunnelio: no tunnel address")
+
+// Config configures a Tunnel.
+type Config struct {
+	// Engine is the router's configuration. Its MTU, if 0, is set from
+	// DefaultMTU for the mechanisms whose default is static (6rd, ISATAP).
+	Engine sixtofour.Config
+
+	// IfName is the TUN interface name; DefaultIfName if empty.
+	IfName string
+
+	// Addr, if valid, replaces the interface address Plan derives (and
+	// becomes the router's Config.Addr, the source of its ICMPv6 errors).
+	// A prefix length of 128 for 6to4 or 6rd keeps the derived length.
+	Addr netip.Prefix
+
+	// Log receives start-up, shutdown and error messages; nil discards
+	// them.
+	Log *log.Logger
+}
+
+// DefaultIfName returns the interface name Linux users know for m:
+// tun6to4, tun6rd, tun6in4 or isatap0.
+func DefaultIfName(m sixtofour.Mechanism) string {
+	switch m {
+	case sixtofour.SixRD:
+		return "tun6rd"
+	case sixtofour.ISATAP:
+		return "isatap0"
+	case sixtofour.SixInFour:
+		return "tun6in4"
+	}
+	return "tun6to4"
+}
+
+// DefaultMTU returns the tunnel MTU used when none is configured: 1480
+// (Ethernet's 1500 − 20, Linux sit's default, following the path MTU) for
+// 6to4 and 6in4, and the static 1280 that RFC 5969 §9.1 and OpenWrt use for
+// 6rd and the ISATAP packaging recommends (the notes' §3, §4).
+func DefaultMTU(m sixtofour.Mechanism) int {
+	switch m {
+	case sixtofour.SixRD, sixtofour.ISATAP:
+		return sixtofour.MinTunnelMTU
+	}
+	return sixtofour.DefaultPathMTU - 20
+}
+
+// Plan returns the interface addresses and routes for a tunnel configured
+// by cfg whose router has policy pol (NewPolicy(cfg)); addrOverride, if valid, replaces the main address
+// (see Config.Addr). The routes are all through the tunnel interface with
+// no gateway: the router picks the IPv4 next hop.
+func Plan(cfg *sixtofour.Config, pol *sixtofour.Policy, addrOverride netip.Prefix) (addrs []netip.Prefix, routes []netcfg.Route) {
+	relay := cfg.Relay
+	deflt := netcfg.Route{Dst: netip.PrefixFrom(netip.IPv6Unspecified(), 0)}
+	main := netip.Prefix{}
+	switch pol.Mechanism() {
+	case sixtofour.SixToFour:
+		// OpenWrt: 2002:V4ADDR::1/16, so every 6to4 site is on link.
+		main = netip.PrefixFrom(pol.Addr(), 16)
+		if cfg.SixToFourRelay.IsValid() && !relay {
+			routes = append(routes, deflt)
+		}
+	case sixtofour.SixRD:
+		// The delegated prefix ::1 with the 6rd prefix length: the whole
+		// domain is on link (CE to CE directly, RFC 5969 §7.1.1).
+		main = netip.PrefixFrom(pol.Addr(), cfg.SixRD.Prefix.Bits())
+		if !relay {
+			routes = append(routes, deflt)
+		}
+	case sixtofour.ISATAP:
+		// Linux's sit: fe80::[02]00:5efe:V4ADDR (RFC 5214 §6.2), then
+		// the address in the first on-link /64.
+		ll, err := addr.NewClassifier(cfg.TreatAsGlobal...).ISATAPAddr(netip.MustParsePrefix("fe80::/64"), pol.Local())
+		if err == nil {
+			addrs = append(addrs, netip.PrefixFrom(ll, 64))
+		}
+		main = netip.PrefixFrom(pol.Addr(), 64)
+		if !relay {
+			routes = append(routes, deflt)
+		}
+	case sixtofour.SixInFour:
+		main = netip.PrefixFrom(pol.Addr(), 64)
+		routes = append(routes, deflt)
+	}
+	if addrOverride.IsValid() {
+		if addrOverride.Bits() == 128 && main.IsValid() {
+			addrOverride = netip.PrefixFrom(addrOverride.Addr(), main.Bits())
+		}
+		main = addrOverride
+	}
+	if main.IsValid() && (len(addrs) == 0 || addrs[0] != main) {
+		addrs = append(addrs, main)
+	}
+	return addrs, routes
+}
+
+// Tunnel is one running protocol-41 tunnel: the router, its TUN interface
+// and its sockets.
+type Tunnel struct {
+	cfg    Config
+	router *sixtofour.Router
+	dev    *tun.Device
+	raw    *rawip.Conn
+	icmp   *rawip.Conn
+	nc     *netcfg.Handle
+	addrs  []netip.Prefix
+	routes []netcfg.Route
+	mtu    int
+	logf   func(format string, a ...any)
+
+	inMu      sync.Mutex // serializes Router.Inbound and Expire
+	closeOnce sync.Once
+}
+
+// New builds the router, opens the TUN interface (named cfg.IfName, MTU
+// from the engine), adds the addresses and routes of Plan, and opens the
+// raw protocol-41 and ICMP sockets bound to cfg.Engine.Local, in the
+// calling thread's network namespace. It needs CAP_NET_ADMIN and
+// CAP_NET_RAW. On error everything made so far is undone.
+func New(cfg Config) (*Tunnel, error) {
+	m := cfg.Engine.Mechanism
+	if cfg.IfName == "" {
+		cfg.IfName = DefaultIfName(m)
+	}
+	if cfg.Engine.MTU == 0 && DefaultMTU(m) == sixtofour.MinTunnelMTU {
+		cfg.Engine.MTU = DefaultMTU(m)
+	}
+	if cfg.Addr.IsValid() {
+		cfg.Engine.Addr = cfg.Addr.Addr()
+	}
+	r, err := sixtofour.NewRouter(cfg.Engine)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tunnel{cfg: cfg, router: r, logf: func(string, ...any) {}}
+	if cfg.Log != nil {
+		t.logf = cfg.Log.Printf
+	}
+	t.mtu = cfg.Engine.MTU
+	if t.mtu == 0 {
+		mtu, _, err := sixtofour.TunnelMTU(r.PathMTU(netip.Addr{}, time.Time{}))
+		if err != nil {
+			return nil, err
+		}
+		t.mtu = mtu
+	}
+	t.addrs, t.routes = Plan(&cfg.Engine, r.Policy(), cfg.Addr)
+	if len(t.addrs) == 0 {
+		return nil, ErrNoAddr
+	}
+	if err := t.open(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Tunnel) open() error {
+	var err error
+	if t.dev, err = tun.Open(t.cfg.IfName, t.mtu); err != nil {
+		return err
+	}
+	if t.nc, err = netcfg.New(); err != nil {
+		return err
+	}
+	name := t.dev.Name()
+	for _, a := range t.addrs {
+		if err := t.nc.AddAddr(name, a); err != nil {
+			return err
+		}
+	}
+	for _, r := range t.routes {
+		if err := t.nc.ReplaceRoute(name, r); err != nil {
+			return err
+		}
+	}
+	local := t.cfg.Engine.Local
+	if t.raw, err = rawip.Listen(ProtoIPv6, local); err != nil {
+		return err
+	}
+	// Room for a burst at line rate: the default 208 KiB holds ~150
+	// packets. Best effort.
+	_ = t.raw.SetReadBuffer(4 << 20)
+	_ = t.raw.SetWriteBuffer(4 << 20)
+	if t.icmp, err = rawip.ListenICMPErrors(ProtoIPv6, local); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Router returns the tunnel's router, for its counters and policy.
+func (t *Tunnel) Router() *sixtofour.Router { return t.router }
+
+// Counters returns a snapshot of the router's counters.
+func (t *Tunnel) Counters() sixtofour.Counters { return t.router.Counters() }
+
+// IfName returns the TUN interface's name.
+func (t *Tunnel) IfName() string { return t.dev.Name() }
+
+// MTU returns the TUN interface's MTU.
+func (t *Tunnel) MTU() int { return t.mtu }
+
+// Addrs returns the interface addresses New configured.
+func (t *Tunnel) Addrs() []netip.Prefix { return t.addrs }
+
+// Routes returns the routes New configured.
+func (t *Tunnel) Routes() []netcfg.Route { return t.routes }
+
+// Run pumps packets until ctx is done or an I/O error that is not
+// transient stops a loop; it returns nil after ctx is done, else that
+// error. Call it once.
+func (t *Tunnel) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	var wg sync.WaitGroup
+	for _, loop := range []func() error{t.outbound, t.inbound, t.icmpErrors} {
+		wg.Go(func() {
+			err := loop()
+			if ctx.Err() == nil {
+				errc <- err
+				cancel()
+			}
+		})
+	}
+	tick := time.NewTicker(ExpireInterval)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case now := <-tick.C:
+			t.inMu.Lock()
+			t.router.Expire(now)
+			t.inMu.Unlock()
+		}
+	}
+	// Unblock the loops: a read deadline in the past ends their reads.
+	past := time.Unix(1, 0)
+	_ = t.dev.SetReadDeadline(past)
+	_ = t.raw.SetReadDeadline(past)
+	_ = t.icmp.SetReadDeadline(past)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// transient reports whether a read or write error is one to log and go
+// on: the kernel's errno about one packet or an ICMP error it reports on
+// the socket, as opposed to a closed device or an expired deadline.
+func transient(err error) bool {
+	return !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, tun.ErrClosed) && !errors.Is(err, rawip.ErrClosed)
+}
+
+// sameArray reports whether p is a sub-slice of b reaching to b's capacity:
+// a view the router cut out of b, as opposed to one of its scratch buffers.
+func sameArray(b, p []byte) bool {
+	if cap(b) == 0 || cap(p) == 0 {
+		return false
+	}
+	return &b[:cap(b)][cap(b)-1] == &p[:cap(p)][cap(p)-1]
+}
+
+func newBufs(n, size int) [][]byte {
+	bufs := make([][]byte, n)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+	}
+	return bufs
+}
+
+// outbound moves packets from the TUN device to the network.
+func (t *Tunnel) outbound() error {
+	const off = sixtofour.Headroom
+	n := t.dev.BatchSize()
+	bufs := newBufs(n, off+max(t.mtu, 1500))
+	sizes := make([]int, n)
+	toNet := make([][]byte, 0, n)
+	one := make([][]byte, 1)
+	var errs rateLog
+	for {
+		k, err := t.dev.Read(bufs, sizes, off)
+		if err != nil {
+			if !transient(err) {
+				return err
+			}
+			errs.log(t.logf, "tun read: %v", err)
+			continue
+		}
+		now := time.Now()
+		toNet = toNet[:0]
+		for i := range k {
+			res := t.router.Outbound(now, bufs[i][:off+sizes[i]], off)
+			switch res.Action() {
+			case sixtofour.ActionToNetwork:
+				toNet = append(toNet, res.Packet)
+			case sixtofour.ActionToHost:
+				// An ICMPv6 error in the router's scratch buffer, valid
+				// until the next Outbound: deliver it now.
+				one[0] = res.Packet
+				if _, err := t.dev.Write(one, 0); err != nil && !transient(err) {
+					return err
+				}
+			}
+		}
+		if err := t.writeNet(toNet, &errs); err != nil {
+			return err
+		}
+	}
+}
+
+// writeNet sends pkts to the network, dropping (and logging) each packet
+// the kernel refuses.
+func (t *Tunnel) writeNet(pkts [][]byte, errs *rateLog) error {
+	for len(pkts) > 0 {
+		k, err := t.raw.WriteBatch(pkts, 0)
+		if err == nil {
+			return nil
+		}
+		if !transient(err) {
+			return err
+		}
+		errs.log(t.logf, "raw write: %v", err)
+		pkts = pkts[min(k+1, len(pkts)):]
+	}
+	return nil
+}
+
+// writeHost writes pkts to the TUN device, dropping each packet it refuses.
+func (t *Tunnel) writeHost(pkts [][]byte, errs *rateLog) error {
+	for len(pkts) > 0 {
+		k, err := t.dev.Write(pkts, 0)
+		if err == nil {
+			return nil
+		}
+		if !transient(err) {
+			return err
+		}
+		errs.log(t.logf, "tun write: %v", err)
+		pkts = pkts[min(k+1, len(pkts)):]
+	}
+	return nil
+}
+
+// inbound moves packets from the protocol-41 socket to the TUN device.
+func (t *Tunnel) inbound() error {
+	return t.readLoop(t.raw, rawip.IdealBatchSize)
+}
+
+// icmpErrors feeds the ICMPv4 errors about our packets to the router.
+func (t *Tunnel) icmpErrors() error {
+	return t.readLoop(t.icmp, 8)
+}
+
+// readLoop reads IPv4 packets from c and hands them to Router.Inbound.
+func (t *Tunnel) readLoop(c *rawip.Conn, n int) error {
+	bufs := newBufs(n, 65535)
+	if n > 8 {
+		// The raw socket returns reassembled datagrams whole; the tunnel
+		// MTU bounds what a peer should send, 64 KiB of slack per buffer
+		// is not worth it for the data path.
+		bufs = newBufs(n, max(t.mtu, 1500)+sixtofour.Headroom+64)
+	}
+	sizes := make([]int, n)
+	toHost := make([][]byte, 0, n)
+	one := make([][]byte, 1)
+	var errs rateLog
+	for {
+		k, err := c.ReadBatch(bufs, sizes, 0)
+		if err != nil {
+			if !transient(err) {
+				return err
+			}
+			errs.log(t.logf, "raw read: %v", err)
+			continue
+		}
+		now := time.Now()
+		toHost = toHost[:0]
+		t.inMu.Lock()
+		for i := range k {
+			pkt := bufs[i][:sizes[i]]
+			res := t.router.Inbound(now, pkt)
+			switch res.Action() {
+			case sixtofour.ActionToHost:
+				if sameArray(pkt, res.Packet) {
+					toHost = append(toHost, res.Packet)
+					continue
+				}
+				// A reassembled datagram or an ICMPv6 translation in a
+				// router buffer, valid until the next Inbound.
+				one[0] = res.Packet
+				err = t.writeHost(one, &errs)
+			case sixtofour.ActionToNetwork:
+				one[0] = res.Packet
+				err = t.writeNet(one, &errs)
+			}
+			if err != nil {
+				t.inMu.Unlock()
+				return err
+			}
+		}
+		t.inMu.Unlock()
+		if err := t.writeHost(toHost, &errs); err != nil {
+			return err
+		}
+	}
+}
+
+// Close removes the interface (and its addresses and routes) and closes
+// the sockets. It is safe to call more than once.
+func (t *Tunnel) Close() error {
+	var errs []error
+	t.closeOnce.Do(func() {
+		if t.raw != nil {
+			errs = append(errs, t.raw.Close())
+		}
+		if t.icmp != nil {
+			errs = append(errs, t.icmp.Close())
+		}
+		if t.dev != nil {
+			name := t.dev.Name()
+			errs = append(errs, t.dev.Close())
+			// Closing a non-persistent TUN device removes it; make sure.
+			if t.nc != nil {
+				if err := t.nc.DelLink(name); err != nil && !errors.Is(err, netcfg.ErrNoLink) {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if t.nc != nil {
+			errs = append(errs, t.nc.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// rateLog logs at most one message per second.
+type rateLog struct{ last time.Time }
+
+func (r *rateLog) log(logf func(string, ...any), format string, a ...any) {
+	if now := time.Now(); now.Sub(r.last) >= time.Second {
+		r.last = now
+		logf(format, a...)
+	}
+}
+
+// Describe returns a one-line summary of the tunnel for the start-up log:
+// mechanism, role, local IPv4, derived prefix, interface and MTU.
+func (t *Tunnel) Describe() string {
+	pol := t.router.Policy()
+	role := "host"
+	switch pol.Mechanism() {
+	case sixtofour.SixToFour:
+		role = "site"
+		if t.cfg.Engine.Relay {
+			role = "relay"
+		}
+	case sixtofour.SixRD:
+		role = "CE"
+		if t.cfg.Engine.Relay {
+			role = "border relay"
+		}
+	case sixtofour.ISATAP:
+		if t.cfg.Engine.Relay {
+			role = "router"
+		}
+	case sixtofour.SixInFour:
+		role = "endpoint, remote " + t.cfg.Engine.Remote.String()
+	}
+	return fmt.Sprintf("%v %s, local %v, prefix %v, address %v, interface %s mtu %d", pol.Mechanism(), role, pol.Local(), pol.Prefix(), t.addrs, t.IfName(), t.mtu)
+}
