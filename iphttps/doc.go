@@ -1,9 +1,38 @@
-// Package iphttps implements the wire format of IP over HTTPS (IP-HTTPS,
-// [MS-IPHTTPS]), the DirectAccess transition protocol that carries IPv6
-// packets inside one long HTTP POST, normally over TLS on port 443: the HTTP
-// head in both directions and the framing of the packet streams that follow
-// it. It is pure: no sockets, no clock, no goroutines. The client and server
-// build on it.
+// Package iphttps implements IP over HTTPS (IP-HTTPS, [MS-IPHTTPS]), the
+// DirectAccess transition protocol that carries IPv6 packets inside one long
+// HTTP POST, normally over TLS on port 443: a client and a server.
+//
+// It has three layers. The codec is pure (no sockets, no clock, no
+// goroutines): the HTTP head in both directions and the framing of the
+// packet streams that follow it. The Router is the server's router role
+// without I/O: packets and the time come in as arguments, packets for
+// clients go into their bounded send queues. Server, Dial (and its Conn)
+// and Client are the thin I/O runners: TLS and TCP, goroutines, a Device
+// (a TUN interface) on either side.
+//
+// # Server and router
+//
+// A Server accepts connections (TLS from ServerTLSConfig, or plain HTTP
+// behind a TLS terminator), reads each head under a deadline, answers 200
+// and the first Router Advertisement, and then runs a reader (Reader →
+// Router.FromClient) and a writer (the session's queue → the connection)
+// per client, and one reader of the native Device (Router.FromNative).
+// The Router advertises the prefix and MTU 1280, learns which client owns
+// which address, forwards between clients and to the native side, applies
+// the rules of the authentication mode (AuthNone: no link-local or
+// multicast between clients, DAD answered by the server; AuthCertificates:
+// multicast forwarded), and never waits for a client: each has a bounded
+// queue, and what does not fit is dropped and counted.
+//
+// # Client
+//
+// Dial connects (through an HTTP proxy with CONNECT if configured),
+// verifies the server certificate, writes the head and a Router
+// Solicitation, reads the 200 and the Router Advertisement, and returns a
+// Conn with the address (the advertised prefix and a random or configured
+// interface identifier) and batch packet I/O. Client keeps a Conn up,
+// reconnecting with the timer of [MS-IPHTTPS] §3.1.2.1 (Backoff), and moves
+// packets between it and a Device.
 //
 // # Protocol
 //

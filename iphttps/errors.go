@@ -144,3 +144,49 @@ var (
 	// the peer's framing.
 	ErrPacketLength = errors.New("iphttps: packet length does not match its IPv6 Payload Length")
 )
+
+// Errors of the server, the router and the client ([Server], [Router],
+// [Dial], [Client]). Configuration errors wrap [ErrInvalidConfig] with
+// details; the others are returned bare or wrapped with the failing step.
+var (
+	// ErrInvalidConfig reports a RouterConfig, Server or ClientConfig that
+	// cannot work, such as a prefix longer than 64 bits.
+	ErrInvalidConfig = errors.New("iphttps: invalid configuration")
+
+	// ErrTooManyClients reports that the Client Table is full
+	// (RouterConfig.MaxClients): the server disconnects the client without
+	// an HTTP response ([MS-IPHTTPS] §3.2.5.1).
+	ErrTooManyClients = errors.New("iphttps: client table full")
+
+	// ErrServerClosed is returned by Server.Serve after Shutdown or Close.
+	ErrServerClosed = errors.New("iphttps: server closed")
+
+	// ErrAuthMode reports a server whose TLS configuration does not
+	// implement its router's Authentication Mode: mode Certificates needs
+	// tls.RequireAndVerifyClientCert ([MS-IPHTTPS] §3.2.1, §4.2.1).
+	ErrAuthMode = errors.New("iphttps: TLS client authentication does not match the authentication mode")
+
+	// ErrBadURL reports a server or proxy URL the client cannot use: not
+	// http or https, without a host, or with user information.
+	ErrBadURL = errors.New("iphttps: unsupported URL")
+
+	// ErrProxy reports an HTTP proxy that refused to CONNECT to the server
+	// ([MS-IPHTTPS] §1.3, §3.1.5.1); its status is in the StatusError.
+	ErrProxy = errors.New("iphttps: proxy refused CONNECT")
+
+	// ErrProxyAuth reports a proxy answering 407 Proxy Authentication
+	// Required: no credentials were configured, or they were refused.
+	ErrProxyAuth = errors.New("iphttps: proxy authentication required")
+
+	// ErrNoRouterAdvertisement reports that no Router Advertisement with a
+	// prefix usable for autoconfiguration (Autonomous, at most 64 bits)
+	// arrived while setting up the link ([MS-IPHTTPS] §3.1.5.2, RFC 4862
+	// §5.5.3).
+	ErrNoRouterAdvertisement = errors.New("iphttps: no usable Router Advertisement")
+
+	// ErrDuplicateAddress reports a Neighbor Advertisement for the
+	// client's address from another node: Duplicate Address Detection
+	// failed (RFC 4862 §5.4.5; in mode None the server sends it on the
+	// owner's behalf, [MS-IPHTTPS] §3.2.5.2.2).
+	ErrDuplicateAddress = errors.New("iphttps: duplicate address")
+)

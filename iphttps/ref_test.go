@@ -194,7 +194,7 @@ func refParseRequest(b []byte, opts *RequestOptions) (refHead, error) {
 	if h.Path, ok = refTargetPath(h.Target); !ok {
 		return refHead{}, ErrBadTarget
 	}
-	if o.Path != "" && strings.ToLower(h.Path) != strings.ToLower(o.Path) {
+	if o.Path != "" && !strings.EqualFold(h.Path, o.Path) {
 		return refHead{}, ErrPath
 	}
 	var cl refCL

@@ -10,6 +10,8 @@
 //	transit6 teredo server --primary IPV4 [flags]            a Teredo server
 //	transit6 teredo status [--json]                          show a running one
 //	transit6 tunnel 6to4|6rd|6in4|isatap --local IPV4 [flags] a protocol-41 tunnel
+//	transit6 iphttps server|client [flags]                  an IP-HTTPS server or client
+//	transit6 iphttps status [--json]                         show a running one
 //	transit6 version
 //
 // Run "transit6 addr -h" for the flags of a command.
@@ -42,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runTeredo(args[1:], stdout, stderr)
 	case "tunnel":
 		return runTunnel(args[1:], stdout, stderr)
+	case "iphttps":
+		return runIPHTTPS(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "transit6", version)
 		return 0
@@ -66,6 +70,8 @@ commands:
                             DHCPv4 OPTION_6RD with --dhcp-option
   teredo client|server      a Teredo (RFC 4380) client or server daemon
   teredo status             the state of a running one (like netsh)
+  iphttps server|client     an IP-HTTPS ([MS-IPHTTPS]) server or client
+  iphttps status            the state of a running one
   tunnel 6to4|6rd|6in4|isatap
                             a protocol-41 tunnel (like ip tunnel ... mode sit)
   version                   print the version
