@@ -22,22 +22,18 @@ import (
 // summed in pieces, Checksum(b[i:], Checksum(b[:i], x)), when every split
 // point i is even.
 //
-// Checksum reads 64-bit little-endian words, which adds the byte-swapped
-// 16-bit words; RFC 1071 §2(B) shows the folded sum is then simply the
-// byte-swap of the big-endian sum, so one swap at the end replaces one per
-// word. It does not allocate.
+// Checksum reads little-endian words, which adds the byte-swapped 16-bit
+// words; RFC 1071 §2(B) shows the folded sum is then simply the byte-swap
+// of the big-endian sum, so one swap at the end replaces one per word. It
+// does not allocate.
 func Checksum(b []byte, initial uint16) uint16 {
 	var s, c uint64
 	for len(b) >= 64 {
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[0:8]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[8:16]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[16:24]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[24:32]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[32:40]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[40:48]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[48:56]), c)
-		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[56:64]), c)
-		b = b[64:]
+		// At most 1 GiB per round, so that the 64-bit accumulators of
+		// sumWords cannot overflow, whatever len(b).
+		n := min(len(b), 1<<30) &^ 63
+		s, c = bits.Add64(s, sumWords(b[:n]), c)
+		b = b[n:]
 	}
 	if len(b) >= 32 {
 		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[0:8]), c)
@@ -75,6 +71,75 @@ func Checksum(b []byte, initial uint16) uint16 {
 	s, c = bits.Add64(s, 0, c)
 	s += c
 	return Combine(bits.ReverseBytes16(fold64(s)), initial)
+}
+
+// sumWords returns the sum of the little-endian 32-bit words of b, whose
+// length is a multiple of 64 and at most 1 GiB. The sum of 32-bit words is
+// congruent to the sum of their 16-bit halves modulo 2^16-1, which is all a
+// one's-complement sum needs.
+//
+// Four independent 64-bit accumulators replace one add-with-carry chain:
+// every carry flag of a chain waits for the one before, so a chain sums at
+// most 8 bytes per cycle, while the independent adds run in parallel (about
+// 1.5x faster from 1 KiB up on the machines of bench/README.md). Each
+// accumulator takes at most 2^26 words below 2^32, so none can overflow and
+// neither can the sum of two.
+func sumWords(b []byte) uint64 {
+	var s0, s1, s2, s3 uint64
+	for len(b) >= 128 {
+		s0 += uint64(binary.LittleEndian.Uint32(b[0:4]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[4:8]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[8:12]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[12:16]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[16:20]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[20:24]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[24:28]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[28:32]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[32:36]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[36:40]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[40:44]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[44:48]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[48:52]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[52:56]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[56:60]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[60:64]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[64:68]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[68:72]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[72:76]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[76:80]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[80:84]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[84:88]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[88:92]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[92:96]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[96:100]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[100:104]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[104:108]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[108:112]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[112:116]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[116:120]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[120:124]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[124:128]))
+		b = b[128:]
+	}
+	if len(b) >= 64 {
+		s0 += uint64(binary.LittleEndian.Uint32(b[0:4]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[4:8]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[8:12]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[12:16]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[16:20]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[20:24]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[24:28]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[28:32]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[32:36]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[36:40]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[40:44]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[44:48]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[48:52]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[52:56]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[56:60]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[60:64]))
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // fold64 folds a 64-bit one's-complement sum to 16 bits. It maps non-zero

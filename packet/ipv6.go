@@ -70,11 +70,7 @@ type IPv6 struct {
 
 // ParseIPv6 parses the IPv6 packet at the start of b. See Decode.
 // It does not allocate.
-func ParseIPv6(b []byte) (IPv6, error) {
-	var h IPv6
-	err := h.Decode(b)
-	return h, err
-}
+func ParseIPv6(b []byte) (IPv6, error) { return parseIPv6(b) }
 
 // Decode sets h to a view of the IPv6 packet at the start of b. It checks that
 // b holds the 40-byte fixed header, that the version is 6, and that the
@@ -91,23 +87,28 @@ func ParseIPv6(b []byte) (IPv6, error) {
 // the zero IPv6 on error. Extension headers are not examined beyond the jumbogram
 // check; UpperLayer and Extensions walk them. It does not allocate.
 func (h *IPv6) Decode(b []byte) error {
-	*h = IPv6{}
+	v, err := parseIPv6(b)
+	*h = v
+	return err
+}
+
+// parseIPv6 is Decode returning the view by value, in registers.
+func parseIPv6(b []byte) (IPv6, error) {
 	if len(b) < IPv6HeaderLen {
-		return ErrTruncated
+		return IPv6{}, ErrTruncated
 	}
 	if b[0]>>4 != 6 {
-		return ErrBadVersion
+		return IPv6{}, ErrBadVersion
 	}
 	plen := int(binary.BigEndian.Uint16(b[ipv6PayloadLen:]))
 	n := IPv6HeaderLen + plen
 	if n > len(b) {
-		return ErrTruncated
+		return IPv6{}, ErrTruncated
 	}
 	if plen == 0 && b[ipv6NextHeader] == ProtoHopByHop && hasJumboOption(b[IPv6HeaderLen:]) {
-		return ErrJumbogram
+		return IPv6{}, ErrJumbogram
 	}
-	h.b, h.n = b, n
-	return nil
+	return IPv6{b: b, n: n}, nil
 }
 
 // hasJumboOption reports whether b starts with a well-formed Hop-by-Hop
@@ -146,22 +147,19 @@ func IPv6PacketLen(b []byte) (int, error) {
 // opposed to the zero IPv6.
 func (h IPv6) IsValid() bool { return h.n != 0 }
 
-// hdr returns the 40-byte fixed header, or nil for the zero IPv6.
-func (h IPv6) hdr() []byte {
-	if h.n < IPv6HeaderLen || len(h.b) < IPv6HeaderLen {
-		return nil
-	}
-	return h.b[:IPv6HeaderLen]
-}
+// short reports whether h does not hold a fixed header, which is true only
+// for the zero IPv6. The accessors test it before they index h.b: it also
+// proves every constant index below 40 in range, so there is no bounds
+// check, and a run of accessors costs a compare or two each.
+func (h IPv6) short() bool { return h.n < IPv6HeaderLen || len(h.b) < IPv6HeaderLen }
 
 // TrafficClass returns the 8-bit Traffic Class (RFC 8200 §7), DSCP and ECN
 // together.
 func (h IPv6) TrafficClass() uint8 {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return 0
 	}
-	return b[0]<<4 | b[1]>>4
+	return h.b[0]<<4 | h.b[1]>>4
 }
 
 // DSCP returns the Differentiated Services Code Point, the upper six bits of
@@ -174,11 +172,10 @@ func (h IPv6) ECN() ECN { return ECN(h.TrafficClass() & 3) }
 
 // FlowLabel returns the 20-bit Flow Label (RFC 6437).
 func (h IPv6) FlowLabel() uint32 {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return 0
 	}
-	return binary.BigEndian.Uint32(b[0:4]) & MaxFlowLabel
+	return binary.BigEndian.Uint32(h.b[0:4]) & MaxFlowLabel
 }
 
 // PayloadLen returns the Payload Length field: the number of bytes after the
@@ -194,43 +191,44 @@ func (h IPv6) PayloadLen() int {
 // extension header or the upper-layer protocol. See UpperLayer for the
 // protocol after the extension headers.
 func (h IPv6) NextHeader() uint8 {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return 0
 	}
-	return b[ipv6NextHeader]
+	return h.b[ipv6NextHeader]
 }
 
 // HopLimit returns the Hop Limit field.
 func (h IPv6) HopLimit() uint8 {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return 0
 	}
-	return b[ipv6HopLimit]
+	return h.b[ipv6HopLimit]
 }
 
 // Src returns the source address. It is the zero Addr for the zero IPv6.
 func (h IPv6) Src() netip.Addr {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return netip.Addr{}
 	}
-	return netip.AddrFrom16([16]byte(b[ipv6Src:ipv6Dst]))
+	return netip.AddrFrom16([16]byte(h.b[ipv6Src:ipv6Dst]))
 }
 
 // Dst returns the destination address. It is the zero Addr for the zero IPv6.
 func (h IPv6) Dst() netip.Addr {
-	b := h.hdr()
-	if b == nil {
+	if h.short() {
 		return netip.Addr{}
 	}
-	return netip.AddrFrom16([16]byte(b[ipv6Dst:IPv6HeaderLen]))
+	return netip.AddrFrom16([16]byte(h.b[ipv6Dst:IPv6HeaderLen]))
 }
 
 // Header returns the 40-byte fixed header. The returned slice aliases the
 // parsed buffer.
-func (h IPv6) Header() []byte { return h.hdr() }
+func (h IPv6) Header() []byte {
+	if h.short() {
+		return nil
+	}
+	return h.b[:IPv6HeaderLen]
+}
 
 // Payload returns the Payload Length bytes after the fixed header, extension
 // headers included. The returned slice aliases the parsed buffer.

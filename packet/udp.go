@@ -54,11 +54,7 @@ type UDP struct {
 // ParseUDP validates the UDP header at the start of b and returns a view of
 // the datagram. The view aliases b; nothing is copied. It returns the errors
 // listed for Decode. It does not allocate.
-func ParseUDP(b []byte) (UDP, error) {
-	var u UDP
-	err := u.Decode(b)
-	return u, err
-}
+func ParseUDP(b []byte) (UDP, error) { return parseUDP(b) }
 
 // Decode validates the UDP header at the start of b and makes u a view of
 // the datagram, so one UDP can be reused across packets. It checks that
@@ -69,47 +65,47 @@ func ParseUDP(b []byte) (UDP, error) {
 // of an RFC 2675 jumbogram). On error u is set to the zero UDP. It does not
 // allocate.
 func (u *UDP) Decode(b []byte) error {
-	*u = UDP{}
+	v, err := parseUDP(b)
+	*u = v
+	return err
+}
+
+// parseUDP is Decode returning the view by value, in registers.
+func parseUDP(b []byte) (UDP, error) {
 	if len(b) < UDPHeaderLen {
-		return ErrTruncated
+		return UDP{}, ErrTruncated
 	}
 	n := int(binary.BigEndian.Uint16(b[udpLength:]))
 	if n < UDPHeaderLen {
-		return ErrBadUDPLength
+		return UDP{}, ErrBadUDPLength
 	}
 	if n > len(b) {
-		return ErrTruncated
+		return UDP{}, ErrTruncated
 	}
-	u.b = b[:n]
-	return nil
+	return UDP{b: b[:n]}, nil
 }
 
 // IsValid reports whether u is a view of a datagram, that is, whether it
 // came from a successful ParseUDP or Decode.
 func (u UDP) IsValid() bool { return len(u.b) >= UDPHeaderLen }
 
-// hdr returns the 8-byte header, or nil for the zero UDP.
-func (u UDP) hdr() []byte {
-	if len(u.b) < UDPHeaderLen {
-		return nil
-	}
-	return u.b[:UDPHeaderLen]
-}
+// The accessors test len(u.b) against the header length, which fails only
+// for the zero UDP; the test also proves their constant indexes in range.
 
 // SrcPort returns the source port (zero if unused, RFC 768).
 func (u UDP) SrcPort() uint16 {
-	if b := u.hdr(); b != nil {
-		return binary.BigEndian.Uint16(b[udpSrcPort:])
+	if len(u.b) < UDPHeaderLen {
+		return 0
 	}
-	return 0
+	return binary.BigEndian.Uint16(u.b[udpSrcPort:])
 }
 
 // DstPort returns the destination port.
 func (u UDP) DstPort() uint16 {
-	if b := u.hdr(); b != nil {
-		return binary.BigEndian.Uint16(b[udpDstPort:])
+	if len(u.b) < UDPHeaderLen {
+		return 0
 	}
-	return 0
+	return binary.BigEndian.Uint16(u.b[udpDstPort:])
 }
 
 // Length returns the Length field: header plus data, len(u.Bytes()).
@@ -118,19 +114,19 @@ func (u UDP) Length() int { return len(u.b) }
 // Checksum returns the Checksum field. Zero means the sender did not compute
 // one, which only IPv4 allows (RFC 768; RFC 8200 §8.1).
 func (u UDP) Checksum() uint16 {
-	if b := u.hdr(); b != nil {
-		return binary.BigEndian.Uint16(b[udpChecksum:])
+	if len(u.b) < UDPHeaderLen {
+		return 0
 	}
-	return 0
+	return binary.BigEndian.Uint16(u.b[udpChecksum:])
 }
 
 // Header returns the 8-byte header. The returned slice aliases b; its
 // capacity ends with the header.
 func (u UDP) Header() []byte {
-	if b := u.hdr(); b != nil {
-		return b[:UDPHeaderLen:UDPHeaderLen]
+	if len(u.b) < UDPHeaderLen {
+		return nil
 	}
-	return nil
+	return u.b[:UDPHeaderLen:UDPHeaderLen]
 }
 
 // Payload returns the data, Length()-8 bytes. The returned slice aliases b.
