@@ -25,15 +25,10 @@ import (
 	"github.com/transit6/transit6/internal/netns"
 )
 
-// buildTransit6 builds this command into a temporary directory.
+// buildTransit6 builds this command (once per test process).
 func buildTransit6(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command builds transit6")
-	bin := filepath.Join(t.TempDir(), "transit6")
-	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	return interop.Binary(t, interop.Transit6Package)
 }
 
 // writeTestPKI writes a CA and a server certificate for the given IP

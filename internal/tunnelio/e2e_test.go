@@ -13,12 +13,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,22 +45,9 @@ const (
 	cmdTimeout  = 30 * time.Second
 )
 
-var (
-	binDir   string
-	buildMu  sync.Mutex
-	binPath  string
-	buildErr error
-)
-
 func TestMain(m *testing.M) {
-	var err error
-	binDir, err = os.MkdirTemp("", "transit6-tunnelio-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(binDir)
+	interop.RemoveBinaries()
 	if left, err := netns.Owned(); err != nil || len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "netns leak check: %v %v\n", left, err)
 		code = 1
@@ -74,19 +58,7 @@ func TestMain(m *testing.M) {
 // transit6 builds the transit6 binary once and returns its path.
 func transit6(t testing.TB) string {
 	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if binPath == "" && buildErr == nil {
-		p := filepath.Join(binDir, "transit6")
-		out, err := exec.Command("go", "build", "-o", p, "github.com/transit6/transit6/cmd/transit6").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		} else {
-			binPath = p
-		}
-	}
-	require.NoError(t, buildErr)
-	return binPath
+	return interop.Binary(t, interop.Transit6Package)
 }
 
 // lab is the topology of one test.
