@@ -30,6 +30,8 @@ func runTeredo(args []string, stdout, stderr io.Writer) int {
 		return runTeredoClient(args[1:], stderr)
 	case "server":
 		return runTeredoServer(args[1:], stderr)
+	case "relay":
+		return runTeredoRelay(args[1:], stderr)
 	case "status":
 		return runTeredoStatus(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -44,11 +46,13 @@ func runTeredo(args []string, stdout, stderr io.Writer) int {
 func teredoUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: transit6 teredo client --server HOST[,HOST...] [flags]
        transit6 teredo server --primary IPV4 [flags]
-       transit6 teredo status [--socket PATH] [--json]
+       transit6 teredo relay [--prefix 2001::/32] [--ifname teredo] [--bind IPV4:PORT] [--global CIDR,...]
+       transit6 teredo status [--socket PATH] [--json] [--peers]
 
-A Teredo (RFC 4380) client, like miredo with "RelayType client", or server,
-like miredo-server; status shows a running one like "netsh interface teredo
-show state". Run "transit6 teredo COMMAND -h" for the flags.
+A Teredo (RFC 4380) client, like miredo with "RelayType client"; a server,
+like miredo-server; a relay, like miredo with "RelayType cone". status shows
+a running one like "netsh interface teredo show state", and with --peers its
+peer list. Run "transit6 teredo COMMAND -h" for the flags.
 `)
 }
 
@@ -267,11 +271,106 @@ func runTeredoServer(args []string, stderr io.Writer) int {
 	return runDaemon(ctx, logger, f.socket, s.Run, s.Status)
 }
 
+// relayFlags are the options of "transit6 teredo relay".
+type relayFlags struct {
+	prefix string
+	ifname string
+	bind   string
+	addr   string
+	mtu    int
+	global prefixList
+	socket string
+}
+
+// parseRelayFlags parses the command line of "transit6 teredo relay".
+func parseRelayFlags(args []string, stderr io.Writer) (*relayFlags, error) {
+	fs := flag.NewFlagSet("transit6 teredo relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &relayFlags{}
+	fs.StringVar(&f.prefix, "prefix", "2001::/32", "Teredo `prefix` to serve (routed into the interface)")
+	fs.StringVar(&f.ifname, "ifname", "teredo", "TUN interface `name`")
+	fs.StringVar(&f.bind, "bind", "", "local `IPV4:PORT` of the relay's UDP socket (default 0.0.0.0:3545)")
+	fs.StringVar(&f.addr, "addr", "", "the relay's native `IPV6` address, configured on the interface and used as the source of ICMPv6 errors")
+	fs.IntVar(&f.mtu, "mtu", teredoio.TunMTU, "interface `MTU`")
+	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated)")
+	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("relay"), "status Unix socket `path`")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// relayConfig turns the flags into the runner's configuration.
+func relayConfig(f *relayFlags, logger *log.Logger) (teredoio.RelayConfig, error) {
+	var cfg teredoio.RelayConfig
+	p, err := netip.ParsePrefix(f.prefix)
+	if err != nil || !p.Addr().Is6() || p.Bits() != 32 {
+		return cfg, fmt.Errorf("--prefix %q is not an IPv6 /32", f.prefix)
+	}
+	cfg.Engine.Prefix = p.Masked()
+	if f.bind != "" {
+		b, err := netip.ParseAddrPort(f.bind)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f.bind)
+			if aerr != nil {
+				return cfg, fmt.Errorf("--bind %q is not IPV4:PORT", f.bind)
+			}
+			b = netip.AddrPortFrom(a, 0)
+		}
+		if !b.Addr().Is4() {
+			return cfg, fmt.Errorf("--bind %q is not an IPv4 address", f.bind)
+		}
+		cfg.Bind = b
+	}
+	if f.addr != "" {
+		a, err := netip.ParseAddr(f.addr)
+		if err != nil || !a.Is6() || a.Is4In6() {
+			return cfg, fmt.Errorf("--addr %q is not an IPv6 address", f.addr)
+		}
+		cfg.Engine.RelayAddr = a
+	}
+	if f.mtu < 1280 || f.mtu > 65535 {
+		return cfg, fmt.Errorf("--mtu %d outside [1280, 65535]", f.mtu)
+	}
+	cfg.MTU = f.mtu
+	cfg.Engine.Global = f.global
+	cfg.IfName = f.ifname
+	cfg.Log = logger
+	return cfg, nil
+}
+
+func runTeredoRelay(args []string, stderr io.Writer) int {
+	f, err := parseRelayFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	logger := log.New(stderr, "transit6 teredo relay: ", log.LstdFlags)
+	cfg, err := relayConfig(f, logger)
+	if err != nil {
+		logger.Print(err)
+		return 2
+	}
+	r, err := teredoio.NewRelay(cfg)
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	defer r.Close()
+	logger.Printf("relaying %v on %v, interface %q", cfg.Engine.Prefix, r.LocalAddr(), r.IfName())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runDaemon(ctx, logger, f.socket, r.Run, r.Status)
+}
+
 func runTeredoStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("transit6 teredo status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", "", "status Unix socket `path` (default: the client's, else the server's)")
 	asJSON := fs.Bool("json", false, "print the status as one JSON object")
+	peers := fs.Bool("peers", false, "also list the peers (state, mapping, bubbles sent, last packets) of a client or relay")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -280,7 +379,7 @@ func runTeredoStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	paths := []string{*socket}
 	if *socket == "" {
-		paths = []string{teredoio.DefaultSocket("client"), teredoio.DefaultSocket("server")}
+		paths = []string{teredoio.DefaultSocket("client"), teredoio.DefaultSocket("server"), teredoio.DefaultSocket("relay")}
 	}
 	var err error
 	for _, p := range paths {
@@ -288,11 +387,18 @@ func runTeredoStatus(args []string, stdout, stderr io.Writer) int {
 		if st, err = teredoio.Query(p); err != nil {
 			continue
 		}
+		if !*peers {
+			st.Peers = nil
+		}
 		if *asJSON {
 			b, _ := json.Marshal(&st) // Status always marshals
 			fmt.Fprintf(stdout, "%s\n", b)
 		} else {
 			st.WriteText(stdout)
+			if *peers {
+				fmt.Fprintln(stdout)
+				st.WritePeers(stdout)
+			}
 		}
 		return 0
 	}

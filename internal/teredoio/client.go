@@ -8,18 +8,24 @@ import (
 	"log"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/transit6/transit6/internal/netcfg"
 	"github.com/transit6/transit6/internal/tun"
+	"github.com/transit6/transit6/internal/udpio"
 	"github.com/transit6/transit6/teredo"
 )
 
 // TunMTU is the MTU of the Teredo interface (RFC 4380 §5.2: 1280 unless the
 // server advertises otherwise; Miredo uses 1280).
 const TunMTU = 1280
+
+// DefaultRouteMetric is the metric of the default route a client adds
+// through its interface: Miredo's, so that native IPv6 routes win.
+const DefaultRouteMetric = 1029
+
+var defaultRoute = netcfg.Route{Dst: netip.MustParsePrefix("::/0"), Metric: DefaultRouteMetric}
 
 // AddrBits is the prefix length the Teredo address is configured with:
 // 2001::/32 is on link through the interface, as Miredo does.
@@ -30,6 +36,9 @@ type ClientConfig struct {
 	// Engine configures the engine. Engine.Local is set by NewClient to
 	// the socket's address.
 	Engine teredo.ClientConfig
+	// Node configures the data path (peers, bubbles, direct connectivity
+	// tests). Its Global defaults to Engine.Global; Relay must be false.
+	Node teredo.NodeConfig
 	// ServerNames are the names the servers were given as, for the status
 	// only.
 	ServerNames []string
@@ -45,11 +54,14 @@ type ClientConfig struct {
 	Log *log.Logger
 }
 
-// Client runs a teredo.Client on a UDP socket and a TUN interface.
+// Client runs a teredo.Client (the control plane) and a teredo.Node (the
+// data path) on one UDP socket and a TUN interface.
 type Client struct {
-	conn   *net.UDPConn
+	conn   *udpio.Conn
 	local  netip.AddrPort
 	eng    *teredo.Client
+	node   *teredo.Node
+	dp     *dataPath
 	dev    *tun.Device
 	nc     *netcfg.Handle
 	ifname string
@@ -58,8 +70,6 @@ type Client struct {
 
 	configured []netip.Addr // addresses on the interface
 
-	mu     sync.Mutex
-	status Status
 
 	closeOnce sync.Once
 }
@@ -81,7 +91,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if !bind.Addr().Unmap().Is4() {
 		return nil, fmt.Errorf("%w: local address %v is not IPv4", teredo.ErrClientConfig, bind)
 	}
-	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(bind))
+	conn, err := listenUDP(bind)
 	if err != nil {
 		return nil, fmt.Errorf("teredoio: client socket: %w", err)
 	}
@@ -89,11 +99,21 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.log == nil {
 		c.log = log.New(io.Discard, "", 0)
 	}
-	c.local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	c.local = netip.AddrPortFrom(c.local.Addr().Unmap(), c.local.Port())
+	c.local = conn.LocalAddr()
 	ecfg := cfg.Engine
 	ecfg.Local = c.local
 	if c.eng, err = teredo.NewClient(ecfg); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	ncfg := cfg.Node
+	if ncfg.Global == nil {
+		ncfg.Global = ecfg.Global
+	}
+	if ncfg.Rand == nil {
+		ncfg.Rand = ecfg.Rand
+	}
+	if c.node, err = teredo.NewNode(ncfg); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -109,8 +129,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			return nil, err
 		}
 	}
-	st := c.eng.Status()
-	c.status = clientStatus(&st, c.names, c.ifname)
+	var dev batchDev
+	if c.dev != nil {
+		dev = c.dev
+	}
+	c.dp = newDataPath(c.node, c.eng, conn, dev)
+	c.dp.onOut = c.apply
 	return c, nil
 }
 
@@ -131,74 +155,51 @@ func (c *Client) LocalAddr() netip.AddrPort { return c.local }
 // IfName returns the TUN interface's name, "" without one.
 func (c *Client) IfName() string { return c.ifname }
 
-// Status returns the latest snapshot. It may be called from any goroutine.
+// Status returns a snapshot of the client and its data path. It may be
+// called from any goroutine.
 func (c *Client) Status() Status {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status
+	c.dp.mu.Lock()
+	defer c.dp.mu.Unlock()
+	st := c.eng.Status()
+	s := clientStatus(&st, c.names, c.ifname)
+	nodeStatus(&s, c.node)
+	return s
 }
 
 // Run starts the engine and runs it until ctx is done, then stops it
 // (removing the address) and returns nil. It returns early with an error
-// only if the socket fails. Run must be called once.
+// only if the socket or the TUN device fails. Run must be called once.
 func (c *Client) Run(ctx context.Context) error {
 	var out teredo.ClientOutput
-	buf := make([]byte, 64<<10)
+	var ctl ctlBatch
+	c.dp.mu.Lock()
 	c.eng.Start(time.Now(), &out)
+	ctl.client(&out)
 	c.apply(&out)
-	// Wake a blocked read when ctx is done: Run checks ctx after setting
-	// each deadline, so this deadline is never overwritten unseen.
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	var runErr error
-	for {
-		_ = c.conn.SetReadDeadline(c.eng.NextDeadline()) // zero: none
-		if ctx.Err() != nil {
-			break
-		}
-		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
-		now := time.Now()
-		switch {
-		case err == nil:
-			if herr := c.eng.HandleDatagram(now, from, buf[:n], &out); herr == nil {
-				c.apply(&out)
-			}
-		case errors.Is(err, os.ErrDeadlineExceeded):
-		case errors.Is(err, net.ErrClosed):
-			runErr = fmt.Errorf("teredoio: client socket: %w", err)
-		default:
-			// ICMP errors surface here on some kernels; the engine's
-			// timers deal with an unreachable server.
-			c.log.Printf("receive: %v", err)
-		}
-		if runErr != nil {
-			break
-		}
-		if d := c.eng.NextDeadline(); !d.IsZero() && !now.Before(d) {
-			c.eng.Tick(now, &out)
-			c.apply(&out)
-		}
+	c.dp.mu.Unlock()
+	c.dp.flushCtl(&ctl)
+
+	wake := []waker{c.conn}
+	if c.dev != nil {
+		wake = append(wake, c.dev)
 	}
+	err := runDataPath(ctx, c.dp, wake, c.log)
+
+	ctl.reset()
+	c.dp.mu.Lock()
 	c.eng.Stop(time.Now(), &out)
+	ctl.client(&out)
 	c.apply(&out)
-	return runErr
+	c.dp.mu.Unlock()
+	return err
 }
 
-// apply sends out.Send, acts on out.Events and refreshes the status.
+// apply acts on out.Events. It runs under the data path's lock; the caller
+// sends out.Send.
 func (c *Client) apply(out *teredo.ClientOutput) {
-	for _, d := range out.Send {
-		if _, err := c.conn.WriteToUDPAddrPort(d.Payload, d.To); err != nil {
-			c.log.Printf("send to %v: %v", d.To, err)
-		}
-	}
 	for _, e := range out.Events {
 		c.event(e)
 	}
-	st := c.eng.Status()
-	s := clientStatus(&st, c.names, c.ifname)
-	c.mu.Lock()
-	c.status = s
-	c.mu.Unlock()
 }
 
 // event logs e and configures the interface.
@@ -208,15 +209,24 @@ func (c *Client) event(e teredo.ClientEvent) {
 		c.log.Printf("state %s (server %v)", e.State, e.Server)
 	case teredo.EventAddressAcquired:
 		c.log.Printf("address %v (server %v)", e.Addr, e.Server)
+		c.node.SetAddress(time.Now(), e.Addr, netip.AddrPortFrom(e.Server, teredo.ServerPort))
 		if c.nc != nil {
 			if err := c.nc.AddAddr(c.ifname, netip.PrefixFrom(e.Addr, AddrBits)); err != nil {
 				c.log.Printf("configure %v on %s: %v", e.Addr, c.ifname, err)
 			} else {
 				c.configured = append(c.configured, e.Addr)
+				// The rest of the IPv6 Internet is reached through relays:
+				// a default route of low preference, as Miredo sets.
+				if err := c.nc.ReplaceRoute(c.ifname, defaultRoute); err != nil {
+					c.log.Printf("default route via %s: %v", c.ifname, err)
+				}
 			}
 		}
 	case teredo.EventAddressLost:
 		c.log.Printf("address %v withdrawn", e.Addr)
+		if c.node.Addr() == e.Addr {
+			c.node.SetAddress(time.Now(), netip.Addr{}, netip.AddrPort{})
+		}
 		c.unconfigure(e.Addr)
 	case teredo.EventNATDetected:
 		c.log.Printf("NAT type %s", e.NAT)

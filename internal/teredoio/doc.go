@@ -4,19 +4,47 @@
 // `transit6 teredo client|server|status` runs, and what the namespace
 // interop tests against Miredo exercise.
 //
+// # Data path
+//
+// Clients and relays share one data path (datapath.go): a teredo.Node (peer
+// list, bubbles, direct connectivity tests) between a batched UDP socket
+// (package udpio: recvmmsg/sendmmsg) and a TUN device, in three goroutines:
+//
+//   - network → host: a batch of datagrams is read into buffers allocated
+//     once; each is decoded in place (for a client, by the control plane
+//     first, which takes the server's Router Advertisements) and judged by
+//     Node.Receive; the inner IPv6 packets it accepts are written to the
+//     TUN device straight from the receive buffer, in one batch.
+//   - host → network: a batch of packets is read from the TUN device;
+//     Node.Transmit names the mapping of each trusted peer and the packet
+//     goes out as the UDP payload from the read buffer (Teredo's simple
+//     encapsulation adds no header), in one sendmmsg.
+//   - timer: every 50 ms, the engines' deadlines (probe repeats, refresh,
+//     expiry).
+//
+// The engines are shared under one mutex, taken once per batch. Only the
+// packets the engines build (bubbles, echo tests, held packets flushed once
+// their peer is trusted, ICMPv6 errors) are copied, out of the engines'
+// storage before the mutex is released; data packets are never copied and
+// nothing is allocated per packet (TestRelayForwarding checks it).
+//
 // # Client
 //
-// [Client] owns one UDP socket and one goroutine (Run) that makes every
-// call into the engine: it reads datagrams with a read deadline set to the
-// engine's NextDeadline, calls Tick with the monotonic clock when the
-// deadline passes, sends what the engine returns, and applies its events:
-// the Teredo address is added to the TUN interface with prefix length 32
-// (2001::/32 on link, as Miredo does) when acquired and removed when lost;
-// the interface (MTU 1280) is created by NewClient and deleted by Close.
+// [Client] runs the control plane (teredo.Client) and the data path on one
+// UDP socket: every datagram goes to the control plane first, and what it
+// passes up goes to the node. Its events configure the interface: the
+// Teredo address is added with prefix length 32 (2001::/32 on link, as
+// Miredo does) and a default route of metric 1029 through the interface
+// (Miredo's), and the node learns the address; the interface (MTU 1280) is
+// created by NewClient and deleted by Close.
 //
-// The data path (packets between the TUN interface and peers, bubbles,
-// relays) is not wired yet: packets the kernel sends to the interface are
-// not read, and Teredo data packets the engine passes up are dropped.
+// # Relay
+//
+// [Relay] (RFC 4380 §5.4, `transit6 teredo relay`, Miredo's "RelayType
+// cone") routes the Teredo prefix into its TUN interface: native IPv6
+// packets for Teredo clients come out of it, and packets from clients at
+// their embedded mapping (or verified by a challenge, behind symmetric NATs)
+// go into it for the host to forward (enable IPv6 forwarding).
 //
 // # Server
 //
@@ -25,11 +53,12 @@
 // allows concurrent calls for different sockets. Outputs go out of the
 // socket they name; with native forwarding, IPv6 packets for native
 // destinations are written to a TUN interface for the host to route (the
-// reverse direction belongs to the relay, not yet wired).
+// reverse direction belongs to a relay).
 //
 // # Status
 //
 // Both serve [Status] on a Unix socket ([Serve]): one JSON object per
 // connection, read with [Query] and shown like Windows' `netsh interface
-// teredo show state` by [Status.WriteText].
+// teredo show state` by [Status.WriteText]; clients and relays add their
+// counters and peer list ([Status.WritePeers]).
 package teredoio

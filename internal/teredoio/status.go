@@ -21,8 +21,8 @@ import (
 // DefaultSocketDir/teredo-client.sock and teredo-server.sock.
 const DefaultSocketDir = "/run/transit6"
 
-// DefaultSocket returns the default status socket of role ("client" or
-// "server").
+// DefaultSocket returns the default status socket of role ("client",
+// "server" or "relay").
 func DefaultSocket(role string) string {
 	return filepath.Join(DefaultSocketDir, "teredo-"+role+".sock")
 }
@@ -31,7 +31,7 @@ func DefaultSocket(role string) string {
 // Windows' `netsh interface teredo show state`. Fields that do not apply to
 // a role are left zero and omitted from the JSON.
 type Status struct {
-	// Type is "client" or "server".
+	// Type is "client", "server" or "relay".
 	Type string `json:"type"`
 	// State is the client's state (teredo.ClientState), or "online" for a
 	// server.
@@ -59,6 +59,60 @@ type Status struct {
 	Accepted        uint64            `json:"accepted,omitzero"`
 	Dropped         uint64            `json:"dropped,omitzero"`
 	Counters        map[string]uint64 `json:"counters,omitempty"`
+
+	// Relay fields.
+	RelayBind netip.AddrPort `json:"relay_bind,omitzero"`
+	Prefix    netip.Prefix   `json:"prefix,omitzero"`
+
+	// Data path (client and relay): the size of the peer list and up to
+	// MaxStatusPeers of its entries, for `transit6 teredo status --peers`.
+	NumPeers int          `json:"num_peers,omitzero"`
+	Peers    []PeerStatus `json:"peers,omitempty"`
+}
+
+// PeerStatus is one entry of the peer list (teredo.Peer): why traffic to a
+// peer flows or not (teredo.md §6.2, "qualified but no traffic").
+type PeerStatus struct {
+	Addr    netip.Addr     `json:"addr"`
+	Mapping netip.AddrPort `json:"mapping,omitzero"`
+	Trusted bool           `json:"trusted"`
+	Testing string         `json:"testing,omitempty"`
+	LastRx  string         `json:"last_rx,omitempty"`
+	LastTx  string         `json:"last_tx,omitempty"`
+	Bubbles uint32         `json:"bubbles,omitzero"`
+	Queued  int            `json:"queued,omitzero"`
+}
+
+// WritePeers writes the peer list as a table, one peer per line.
+func (s *Status) WritePeers(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d peers", s.NumPeers)
+	if len(s.Peers) < s.NumPeers {
+		fmt.Fprintf(&b, " (first %d shown)", len(s.Peers))
+	}
+	b.WriteString("\n")
+	if len(s.Peers) > 0 {
+		fmt.Fprintf(&b, "%-40s %-21s %-9s %-7s %-7s %-6s %-20s %s\n", "PEER", "MAPPING", "STATE", "TEST", "BUBBLES", "QUEUED", "LAST RX", "LAST TX")
+	}
+	for _, p := range s.Peers {
+		state := "untrusted"
+		if p.Trusted {
+			state = "trusted"
+		}
+		m := "-"
+		if p.Mapping.IsValid() {
+			m = p.Mapping.String()
+		}
+		dash := func(v string) string {
+			if v == "" {
+				return "-"
+			}
+			return v
+		}
+		fmt.Fprintf(&b, "%-40s %-21s %-9s %-7s %-7d %-6d %-20s %s\n", p.Addr, m, state, dash(p.Testing), p.Bubbles, p.Queued, dash(p.LastRx), dash(p.LastTx))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // clientStatus converts an engine snapshot.
@@ -152,6 +206,19 @@ func (s *Status) WriteText(w io.Writer) error {
 		line("Native Forwarding", native)
 		line("Accepted", strconv.FormatUint(s.Accepted, 10))
 		line("Dropped", strconv.FormatUint(s.Dropped, 10))
+		for _, k := range sortedKeys(s.Counters) {
+			line("  "+k, strconv.FormatUint(s.Counters[k], 10))
+		}
+	case "relay":
+		line("State", s.State)
+		line("Relay Socket", s.RelayBind.String())
+		line("Prefix", s.Prefix.String())
+		if s.Interface != "" {
+			line("Interface", s.Interface)
+		}
+	}
+	if s.Type != "server" && len(s.Counters) > 0 {
+		line("Peers", strconv.Itoa(s.NumPeers))
 		for _, k := range sortedKeys(s.Counters) {
 			line("  "+k, strconv.FormatUint(s.Counters[k], 10))
 		}
