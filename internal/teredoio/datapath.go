@@ -168,8 +168,18 @@ func (d *dataPath) fromNetwork(now time.Time, n int) {
 			p = &s.pkt
 		}
 		deliver, _ := d.node.Receive(now, from, p, fromServer, &s.nout)
-		s.ctl.node(&s.nout)
-		if deliver && d.dev != nil {
+		for _, dg := range s.nout.Send {
+			s.ctl.datagram(dg.To, dg.Payload)
+		}
+		if d.dev == nil {
+			continue
+		}
+		// Packets held for a peer this one verified are older: they go
+		// to the host first, in order.
+		for _, h := range s.nout.Host {
+			s.tun = append(s.tun, s.ctl.copy(h))
+		}
+		if deliver {
 			s.tun = append(s.tun, p.Inner())
 		}
 	}
