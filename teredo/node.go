@@ -16,6 +16,16 @@ import (
 
 // Timers and limits of the data path (RFC 4380 §5.2.4–5.2.9, §5.4).
 const (
+	// LocalPeerValidity is the validity of a peer found by local
+	// discovery (RFC 4380 §5.2.8: 600 seconds).
+	LocalPeerValidity = 600 * time.Second
+
+	// DiscoveryIntervalMin and DiscoveryIntervalMax bound the interval
+	// between two discovery bubbles, drawn uniformly (RFC 4380 §5.2.8:
+	// 200 to 300 seconds).
+	DiscoveryIntervalMin = 200 * time.Second
+	DiscoveryIntervalMax = 300 * time.Second
+
 	// PeerValidity is how long a trusted peer stays valid after the last
 	// packet received from it (RFC 4380 §5.2: 30 seconds).
 	PeerValidity = 30 * time.Second
@@ -51,6 +61,18 @@ const (
 	DefaultErrorRate        = 10 // ICMPv6 errors per second (Miredo's limit)
 	DefaultTestRate         = 20 // tests started per second by received packets
 )
+
+// DiscoveryGroup is where local discovery bubbles go: the Teredo IPv4
+// multicast address 224.0.0.253 and port 3544 (RFC 4380 §5.2.8). Their
+// IPv6 destination is ff02::1.
+var DiscoveryGroup = netip.AddrPortFrom(netip.AddrFrom4([4]byte{224, 0, 0, 253}), ServerPort)
+
+// allNodes is ff02::1, the destination of discovery bubbles.
+var allNodes = [16]byte{0: 0xff, 1: 0x02, 15: 1}
+
+// discoveryHopLimit is the hop limit of discovery bubbles (RFC 4380
+// §5.2.8).
+const discoveryHopLimit = 1
 
 // echoHopLimit is the hop limit of the direct connectivity test's echo
 // requests and of the ICMPv6 errors the node sends to its host.
@@ -107,6 +129,16 @@ type NodeConfig struct {
 	// negative value turns the limit off.
 	ErrorRate int
 	TestRate  int
+
+	// LocalDiscovery turns on local discovery (RFC 4380 §5.2.8), for
+	// clients behind one NAT that does not hairpin: the client sends a
+	// discovery bubble to DiscoveryGroup every DiscoveryIntervalMin to
+	// DiscoveryIntervalMax, answers those of its neighbours with unicast
+	// bubbles, and trusts a neighbour at its local address (receive cases 4
+	// and 5). The caller sends to DiscoveryGroup and passes the datagrams
+	// it receives on it to Receive. Clients only; off by default, as in
+	// Windows and every Miredo release.
+	LocalDiscovery bool
 
 	// Rand is the source of nonces and keys; nil selects crypto/rand.
 	Rand io.Reader
@@ -237,6 +269,9 @@ type Node struct {
 	queueMax int
 	quota    int
 
+	discovery  bool  // local discovery on
+	discoverAt int64 // next discovery bubble, 0: none
+
 	// client state (SetAddress)
 	addr   netip.Addr
 	addr16 [16]byte
@@ -318,7 +353,10 @@ func (b *tokenBucket) allow(t int64) bool {
 // NewNode returns a node configured by cfg. It returns an error wrapping
 // ErrNodeConfig for an unusable configuration, or the error of cfg.Rand.
 func NewNode(cfg NodeConfig) (*Node, error) {
-	n := &Node{relay: cfg.Relay, relayIP: cfg.RelayAddr, rand: cfg.Rand}
+	n := &Node{relay: cfg.Relay, relayIP: cfg.RelayAddr, rand: cfg.Rand, discovery: cfg.LocalDiscovery}
+	if n.relay && n.discovery {
+		return nil, fmt.Errorf("%w: local discovery is for clients", ErrNodeConfig)
+	}
 	if n.rand == nil {
 		n.rand = crand.Reader
 	}
@@ -419,9 +457,75 @@ func (n *Node) SetAddress(now time.Time, a netip.Addr, server netip.AddrPort) {
 	n.reset()
 	n.addr, n.server = a, server
 	n.addr16 = [16]byte{}
+	n.discoverAt = 0
 	if a.IsValid() {
 		n.addr16 = a.As16()
+		if n.discovery {
+			n.discoverAt = n.now // at the next Tick
+		}
 	}
+}
+
+// discover sends a discovery bubble (RFC 4380 §5.2.8) and draws the time
+// of the next one.
+func (n *Node) discover(t int64, out *NodeOutput) {
+	start := len(out.buf)
+	var err error
+	out.buf, err = AppendBubble(out.buf, nil, n.addr, netip.AddrFrom16(allNodes), discoveryHopLimit)
+	if err == nil {
+		out.Send = append(out.Send, NodeDatagram{To: DiscoveryGroup, Payload: out.buf[start:]})
+		n.ctr.inc(NodeBubblesSent)
+	}
+	var r [8]byte
+	_, _ = io.ReadFull(n.rand, r[:]) // zeros on error: the shortest interval
+	span := uint64(DiscoveryIntervalMax - DiscoveryIntervalMin)
+	n.discoverAt = t + int64(DiscoveryIntervalMin) + int64(binary.BigEndian.Uint64(r[:])%span)
+}
+
+// discovered handles a discovery bubble from a neighbour (RFC 4380 §5.2.3
+// case 4): its entry becomes a local one, untrusted, at the local address
+// the bubble came from, and a unicast bubble answers it. The neighbour's
+// answer to ours, or any packet of it from that address, then trusts it
+// (case 5).
+func (n *Node) discovered(t int64, from netip.AddrPort, src [16]byte, out *NodeOutput) error {
+	n.ctr.inc(NodeRxDiscovery)
+	if src == n.addr16 {
+		return nil // our own, looped back by the host
+	}
+	if !n.isTeredo(src) {
+		n.ctr.inc(NodeRxSource)
+		return ErrNodeSource
+	}
+	if !n.testTokens.allow(t) {
+		n.ctr.inc(NodeProbesLimited)
+		return ErrNodeUnverified
+	}
+	_, e := n.peers.lookup(src)
+	if e == nil {
+		if !n.allowCreate(t, from.Addr()) {
+			n.ctr.inc(NodeRxQuota)
+			return ErrNodeQuota
+		}
+		_, e = n.insert(src, t)
+	}
+	if !e.is(peerLocal) && !e.is(peerTrusted) {
+		// A new neighbour may not know us yet (it started after our
+		// last discovery bubble): tell it now rather than in 200 s, so
+		// that our unicast bubble, which follows, finds its entry.
+		n.discover(t, out)
+		e.flags |= peerLocal
+		e.setMapping(from)
+	}
+	n.sendBubble(t, from, n.addr, netip.AddrFrom16(src), out)
+	return nil
+}
+
+// validity is how long trusted entry e stays valid after its last packet.
+func validity(e *peerEntry) int64 {
+	if e.is(peerLocal) {
+		return int64(LocalPeerValidity)
+	}
+	return int64(PeerValidity)
 }
 
 // reset empties the peer list and the queues.
@@ -643,7 +747,7 @@ func (n *Node) Transmit(now time.Time, pkt []byte, out *NodeOutput) (to netip.Ad
 	i, e := n.peers.lookup(dst)
 	if e != nil && e.is(peerTrusted) {
 		e.lastTx = t
-		if t-e.lastRx >= int64(PeerValidity) && e.pending < 0 {
+		if t-e.lastRx >= validity(e) && e.pending < 0 {
 			// Stale: keep the flow going to the known mapping while a
 			// probe refreshes it (a one-way stream would otherwise stall
 			// every 30 s).
@@ -751,6 +855,9 @@ func (n *Node) Receive(now time.Time, from netip.AddrPort, p *Packet, fromServer
 			return false, nil
 		}
 	}
+	if dst == allNodes && n.discovery && !n.relay && !fromServer && bubble {
+		return false, n.discovered(t, from, src, out)
+	}
 	if dst[0] == 0xff {
 		n.ctr.inc(NodeRxMulticast)
 		return false, ErrNodeMulticast
@@ -844,6 +951,16 @@ func (n *Node) Receive(now time.Time, from netip.AddrPort, p *Packet, fromServer
 			}
 			return true, nil
 		}
+	}
+	// Case 5: a neighbour found by local discovery, at its local address.
+	if e != nil && e.is(peerLocal) && teredoSrc && e.mapIP == fa.As4() && e.mapPort == from.Port() {
+		n.trust(t, i, e, from, out)
+		n.ctr.inc(NodeRxLocal)
+		if bubble {
+			n.ctr.inc(NodeRxBubble)
+			return false, nil
+		}
+		return true, nil
 	}
 	// Case 6: anything else waits for a test of its source: a challenge
 	// for a Teredo peer whose NAT maps us elsewhere, an echo through our
@@ -1139,6 +1256,12 @@ func (n *Node) probe(t int64, i uint32, e *peerEntry, out *NodeOutput) {
 	e.tries++
 	e.probeAt = t
 	server, m := embedded(e.addr)
+	if e.is(peerLocal) {
+		// RFC 4380 §5.2.4 case 3: a unicast bubble to its local address
+		// and a discovery bubble, which makes it answer.
+		n.sendBubble(t, e.mapping(), n.addr, peer, out)
+		n.discover(t, out)
+	}
 	// Direct bubble to the mapping in the address (it opens our NAT, and
 	// reaches a peer behind a cone NAT), indirect bubble through the
 	// peer's server carrying the challenge.
@@ -1261,6 +1384,9 @@ func (n *Node) NextDeadline() time.Time {
 	if n.peers.len() > 0 && (w == 0 || n.gcDue() < w) {
 		w = n.gcDue()
 	}
+	if n.discoverAt != 0 && (w == 0 || n.discoverAt < w) {
+		w = n.discoverAt
+	}
 	if w == 0 {
 		return time.Time{}
 	}
@@ -1321,6 +1447,9 @@ func (n *Node) Tick(now time.Time, out *NodeOutput) {
 			// window; a native one has nothing worth keeping.
 			n.peers.remove(i)
 		}
+	}
+	if n.discoverAt != 0 && t >= n.discoverAt && n.addr.IsValid() {
+		n.discover(t, out)
 	}
 	if n.gcAt == 0 || t >= n.gcAt {
 		n.expire(t)
@@ -1385,7 +1514,7 @@ func (n *Node) expire(t int64) {
 		idle := t - e.lastSeen()
 		// An untrusted Teredo peer keeps its entry for the bubble window,
 		// so that the limit of 4 bubbles per 300 s holds.
-		if idle < int64(PeerValidity) || (!e.is(peerTrusted) && !e.is(peerNative) && e.windowAt != 0 && t-e.windowAt < int64(BubbleWindow)) {
+		if idle < validity(e) || (!e.is(peerTrusted) && !e.is(peerNative) && e.windowAt != 0 && t-e.windowAt < int64(BubbleWindow)) {
 			continue
 		}
 		n.peers.remove(i)

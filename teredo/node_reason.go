@@ -83,6 +83,8 @@ const (
 	NodeRxEchoVerified // "rx-echo-verified": case 2, echo reply with our nonce
 	NodeRxMapped       // "rx-mapped": case 3, Teredo source at its embedded mapping
 	NodeRxChallenge    // "rx-challenge": a bubble answering our challenge (peer behind a symmetric NAT)
+	NodeRxDiscovery    // "rx-discovery": discovery bubbles of neighbours (case 4, local discovery)
+	NodeRxLocal        // "rx-local": case 5, a neighbour at its local address
 	NodeRxServer       // "rx-server": from our server
 	NodeRxBubble       // "rx-bubble": bubbles consumed
 	NodeRxHeld         // "rx-held": case 6, queued until a test verifies the source
@@ -116,7 +118,7 @@ const (
 var nodeCounterNames = [numNodeCounters]string{
 	"tx-sent", "tx-queued", "tx-offline", "tx-malformed", "tx-source", "tx-destination",
 	"tx-non-global", "tx-queue-full",
-	"rx-trusted", "rx-echo-verified", "rx-mapped", "rx-challenge", "rx-server", "rx-bubble",
+	"rx-trusted", "rx-echo-verified", "rx-mapped", "rx-challenge", "rx-discovery", "rx-local", "rx-server", "rx-bubble",
 	"rx-held", "rx-offline", "rx-malformed", "rx-source", "rx-destination", "rx-non-global",
 	"rx-routing-header", "rx-link-local", "rx-multicast", "rx-quota", "rx-queue-full",
 	"rx-unverified",

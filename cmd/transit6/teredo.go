@@ -67,6 +67,7 @@ type clientFlags struct {
 	global     prefixList
 	socket     string
 	noRestrict bool
+	discovery  bool
 }
 
 // parseClientFlags parses the command line of "transit6 teredo client".
@@ -82,6 +83,7 @@ func parseClientFlags(args []string, stderr io.Writer) (*clientFlags, error) {
 	fs.DurationVar(&f.refresh, "refresh", teredo.DefaultRefreshInterval, "refresh `interval`")
 	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated), e.g. 198.51.100.0/24 in a lab")
 	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("client"), "status Unix socket `path`")
+	fs.BoolVar(&f.discovery, "local-discovery", false, "local discovery (RFC 4380 §5.2.8): find Teredo clients on the same link, behind the same NAT, through 224.0.0.253:3544")
 	fs.BoolVar(&f.noRestrict, "no-restricted-probe", false, "skip the restricted-NAT test (no bubble to the secondary address's port 9)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return nil, err
@@ -122,6 +124,7 @@ func clientConfig(ctx context.Context, f *clientFlags, logger *log.Logger) (tere
 	cfg.Engine.RefreshInterval = f.refresh
 	cfg.Engine.Global = f.global
 	cfg.Engine.SkipRestrictedProbe = f.noRestrict
+	cfg.Node.LocalDiscovery = f.discovery
 	if f.bind != "" {
 		a, err := netip.ParseAddr(f.bind)
 		if err != nil || !a.Is4() {

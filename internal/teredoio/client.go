@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -62,6 +63,7 @@ type Client struct {
 	eng    *teredo.Client
 	node   *teredo.Node
 	dp     *dataPath
+	mc     *net.UDPConn // local discovery group, nil when off
 	dev    *tun.Device
 	nc     *netcfg.Handle
 	ifname string
@@ -69,7 +71,6 @@ type Client struct {
 	log    *log.Logger
 
 	configured []netip.Addr // addresses on the interface
-
 
 	closeOnce sync.Once
 }
@@ -129,6 +130,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			return nil, err
 		}
 	}
+	if ncfg.LocalDiscovery {
+		if err := c.listenDiscovery(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	var dev batchDev
 	if c.dev != nil {
 		dev = c.dev
@@ -154,6 +161,63 @@ func (c *Client) LocalAddr() netip.AddrPort { return c.local }
 
 // IfName returns the TUN interface's name, "" without one.
 func (c *Client) IfName() string { return c.ifname }
+
+// listenDiscovery joins the local discovery group 224.0.0.253:3544 on the
+// interface of the socket's address, and makes the socket send its
+// discovery bubbles out of that interface (RFC 4380 §5.2.8).
+func (c *Client) listenDiscovery() error {
+	ifi, err := interfaceWith(c.local.Addr())
+	if err != nil {
+		return err
+	}
+	g := teredo.DiscoveryGroup
+	if c.mc, err = net.ListenMulticastUDP("udp4", ifi, net.UDPAddrFromAddrPort(g)); err != nil {
+		return fmt.Errorf("teredoio: local discovery group %v on %s: %w", g, ifi.Name, err)
+	}
+	if err := c.conn.SetMulticastInterface(c.local.Addr()); err != nil {
+		return fmt.Errorf("teredoio: local discovery: %w", err)
+	}
+	return nil
+}
+
+// interfaceWith returns the interface that has the IPv4 address a.
+func interfaceWith(a netip.Addr) (*net.Interface, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("teredoio: interfaces: %w", err)
+	}
+	for i := range ifs {
+		addrs, err := ifs[i].Addrs()
+		if err != nil {
+			continue
+		}
+		for _, x := range addrs {
+			if n, ok := x.(*net.IPNet); ok {
+				if b, ok := netip.AddrFromSlice(n.IP); ok && b.Unmap() == a {
+					return &ifs[i], nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("teredoio: no interface has the address %v (local discovery needs an explicit local address)", a)
+}
+
+// discoveryLoop reads the discovery group until Run wakes it.
+func (c *Client) discoveryLoop() {
+	buf := make([]byte, bufLen)
+	var s discoverySide
+	for {
+		n, from, err := c.mc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.log.Printf("local discovery: %v", err)
+			continue
+		}
+		c.dp.fromDiscovery(time.Now(), netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), buf[:n], &s)
+	}
+}
 
 // Status returns a snapshot of the client and its data path. It may be
 // called from any goroutine.
@@ -183,7 +247,13 @@ func (c *Client) Run(ctx context.Context) error {
 	if c.dev != nil {
 		wake = append(wake, c.dev)
 	}
+	var discovery sync.WaitGroup
+	if c.mc != nil {
+		wake = append(wake, c.mc)
+		discovery.Go(c.discoveryLoop)
+	}
 	err := runDataPath(ctx, c.dp, wake, c.log)
+	discovery.Wait()
 
 	ctl.reset()
 	c.dp.mu.Lock()
@@ -255,6 +325,9 @@ func (c *Client) Close() error {
 	var errs []error
 	c.closeOnce.Do(func() {
 		errs = append(errs, c.conn.Close())
+		if c.mc != nil {
+			errs = append(errs, c.mc.Close())
+		}
 		if c.dev != nil {
 			errs = append(errs, c.dev.Close())
 		}

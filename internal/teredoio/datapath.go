@@ -39,7 +39,7 @@ const bufLen = 65535
 type dataPath struct {
 	mu     sync.Mutex
 	node   *teredo.Node
-	client *teredo.Client // nil for a relay
+	client *teredo.Client             // nil for a relay
 	onOut  func(*teredo.ClientOutput) // a client's events and status, under mu
 
 	conn batchConn
@@ -208,6 +208,27 @@ func (d *dataPath) fromHost(now time.Time, n int) {
 	d.mu.Unlock()
 	d.writeNet(s.send, s.to)
 	d.flushCtl(&s.ctl)
+}
+
+// fromDiscovery handles a datagram received on the local discovery group
+// (RFC 4380 §5.2.8): a neighbour's discovery bubble, for the node only.
+func (d *dataPath) fromDiscovery(now time.Time, from netip.AddrPort, payload []byte, s *discoverySide) {
+	s.ctl.reset()
+	if s.pkt.Decode(payload) != nil {
+		return
+	}
+	d.mu.Lock()
+	_, _ = d.node.Receive(now, from, &s.pkt, false, &s.out)
+	s.ctl.node(&s.out)
+	d.mu.Unlock()
+	d.flushCtl(&s.ctl)
+}
+
+// discoverySide is the state of the local discovery loop.
+type discoverySide struct {
+	pkt teredo.Packet
+	out teredo.NodeOutput
+	ctl ctlBatch
 }
 
 // onTick runs the engines' timers that are due at now.

@@ -262,6 +262,24 @@ func (c *Conn) buffer(opt int) (int, error) {
 	return v, err
 }
 
+// SetMulticastInterface makes the datagrams the socket sends to multicast
+// groups leave through the interface that has the IPv4 address local
+// (IP_MULTICAST_IF), with a TTL of 1 (the link: IP_MULTICAST_TTL). Teredo's
+// local discovery sends to 224.0.0.253 this way (RFC 4380 §5.2.8). It
+// returns ErrBadAddr if local is not IPv4.
+func (c *Conn) SetMulticastInterface(local netip.Addr) error {
+	local = local.Unmap()
+	if !local.Is4() {
+		return ErrBadAddr
+	}
+	return c.control(func(fd int) error {
+		if err := unix.SetsockoptInet4Addr(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_IF, local.As4()); err != nil {
+			return err
+		}
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, 1)
+	})
+}
+
 // control runs fn on the socket's descriptor.
 func (c *Conn) control(fn func(fd int) error) error {
 	var ferr error
