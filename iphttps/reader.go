@@ -119,6 +119,30 @@ func (r *Reader) Next() ([]byte, error) {
 	return nil, r.err
 }
 
+// nextBuffered returns the next packet if it is wholly buffered, or nil,
+// without reading from the underlying reader. Since it never moves the
+// buffer, the packets it returns after a Next stay valid together until
+// the next call of Next, ReadBatch or Reset; that is what lets the server
+// hand a whole read's packets to a Device in one Write. A framing error
+// becomes the sticky error, which the next Next reports. It does not
+// allocate.
+func (r *Reader) nextBuffered() []byte {
+	if r.err != nil {
+		return nil
+	}
+	n, err := r.peek()
+	if err != nil {
+		r.err = err
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	p := r.buf[r.r : r.r+n : r.r+n]
+	r.r += n
+	return p
+}
+
 // ReadBatch copies packets into bufs[i][offset:] and sets sizes[i] to their
 // lengths, so that they arrive with offset bytes of headroom (for a TUN
 // device's virtio header, say). It returns the number of packets copied,

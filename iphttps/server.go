@@ -37,7 +37,7 @@ const (
 	DefaultHeadTimeout  = 10 * time.Second // TLS handshake and request head (iphttps.md report section 5.6)
 	DefaultKeepAlive    = 30 * time.Second // TCP keepalive idle time and interval
 	DefaultMaxPending   = 256              // connections in handshake or head at once
-	DefaultNativeBatch  = 32               // packets per native Read
+	DefaultNativeBatch  = 32               // packets per native Read and at most per Write
 	DefaultTickInterval = time.Second      // how often the server calls Router.Tick
 	writeChunk          = 64 << 10         // bytes per Write of the send queue
 )
@@ -87,8 +87,8 @@ type Server struct {
 	// MaxPacketLen.
 	NativeMTU int
 
-	// NativeBatch is the number of packets per Read from Native; 0 means
-	// DefaultNativeBatch.
+	// NativeBatch is the number of packets per Read from Native, and at
+	// most per Write to it; 0 means DefaultNativeBatch.
 	NativeBatch int
 
 	// ServerHeader is the Server field of the 200 response; empty means
@@ -605,35 +605,78 @@ func (s *Server) handle(raw net.Conn) {
 // A stream that is not IPv6 ends the session ([MS-IPHTTPS] §3.2.5.2.2: the
 // server "SHOULD terminate the IP-HTTPS session with the offending
 // client"), as does any read error.
+//
+// The packets of one read (up to a TLS record's worth) are routed together,
+// with one clock reading, and those for the native side are written to it
+// in one Write of up to NativeBatch packets. A TUN device without offloads
+// still makes one system call per packet, but pays for its descriptor's
+// lock and the poller once per batch; one with offloads (IFF_VNET_HDR)
+// can coalesce the batch's TCP segments into one super-packet, which the
+// kernel then forwards as one.
 func (s *Server) readLoop(rd *Reader, sess *Session) {
-	var one [1][]byte
-	var scratch []byte
+	n, off := s.NativeBatch, s.NativeOffset
+	if n <= 0 {
+		n = DefaultNativeBatch
+	}
+	batch := make([][]byte, 0, n)
+	var scratch [][]byte // with a NativeOffset: a copy of each packet behind it
+	if off > 0 && s.Native != nil {
+		scratch = make([][]byte, n)
+	}
 	for {
 		p, err := rd.Next()
 		if err != nil {
 			return
 		}
-		v, _ := s.Router.FromClient(s.now(), sess, p)
-		if v != VerdictNative {
-			continue
-		}
-		if s.Native == nil {
-			s.Router.countDrop(DropNoRoute)
-			continue
-		}
-		if off := s.NativeOffset; off > 0 {
-			if len(scratch) < off+len(p) {
-				scratch = make([]byte, off+MaxPacketLen)
+		now := s.now()
+		for ; p != nil; p = rd.nextBuffered() {
+			v, _ := s.Router.FromClient(now, sess, p)
+			if v != VerdictNative {
+				continue
 			}
-			one[0] = scratch[:off+copy(scratch[off:], p)]
-		} else {
-			one[0] = p
+			if s.Native == nil {
+				s.Router.countDrop(DropNoRoute)
+				continue
+			}
+			if off > 0 {
+				i := len(batch)
+				if scratch[i] == nil {
+					scratch[i] = make([]byte, off+MaxPacketLen)
+				}
+				p = scratch[i][:off+copy(scratch[i][off:], p)]
+			}
+			batch = append(batch, p)
+			if len(batch) == cap(batch) {
+				s.writeNative(batch)
+				batch = batch[:0]
+			}
 		}
-		if _, err := s.Native.Write(one[:], s.NativeOffset); err != nil {
-			s.stats.nativeErrors.Add(1)
-		} else {
-			s.stats.nativeOut.Add(1)
+		if len(batch) > 0 {
+			s.writeNative(batch)
+			batch = batch[:0]
 		}
+	}
+}
+
+// writeNative writes the packets bufs[i][NativeOffset:] to Native. A packet
+// the device refuses is counted and dropped, and the rest still go.
+func (s *Server) writeNative(bufs [][]byte) {
+	for len(bufs) > 0 {
+		k, err := s.Native.Write(bufs, s.NativeOffset)
+		k = min(max(k, 0), len(bufs))
+		s.stats.nativeOut.Add(uint64(k))
+		bufs = bufs[k:]
+		switch {
+		case len(bufs) == 0:
+			return
+		case err == nil && k > 0:
+			continue // a short write: the rest go in another
+		case errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed):
+			s.stats.nativeErrors.Add(uint64(len(bufs)))
+			return
+		}
+		s.stats.nativeErrors.Add(1) // bufs[0] was refused: drop it, go on
+		bufs = bufs[1:]
 	}
 }
 

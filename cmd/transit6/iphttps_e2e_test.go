@@ -87,6 +87,48 @@ func clientUp(t *testing.T, bin, socket string, proc *netns.Proc) netip.Addr {
 	}
 }
 
+// iperf3Result is the part of iperf3's JSON report (-J) the tests read.
+// For TCP, SumReceived is what the server received; for UDP, Sum holds
+// the datagrams and the receiver's losses.
+type iperf3Result struct {
+	End struct {
+		Sum struct {
+			Seconds       float64 `json:"seconds"`
+			Bytes         float64 `json:"bytes"`
+			BitsPerSecond float64 `json:"bits_per_second"`
+			Packets       float64 `json:"packets"`
+			LostPackets   float64 `json:"lost_packets"`
+			LostPercent   float64 `json:"lost_percent"`
+		} `json:"sum"`
+		SumReceived struct {
+			Seconds       float64 `json:"seconds"`
+			Bytes         float64 `json:"bytes"`
+			BitsPerSecond float64 `json:"bits_per_second"`
+		} `json:"sum_received"`
+	} `json:"end"`
+}
+
+// runIperf3 runs the iperf3 client in ns with args and -J, retrying for a
+// few seconds while it fails at once (the server is not listening yet),
+// and returns its report.
+func runIperf3(t *testing.T, ns *netns.NS, iperf string, args ...string) iperf3Result {
+	t.Helper()
+	var out []byte
+	for i := 0; ; i++ {
+		start := time.Now()
+		var err error
+		out, err = ns.Command(append(append([]string{iperf}, args...), "-J")...).Output()
+		if err == nil {
+			break
+		}
+		require.True(t, i < 50 && time.Since(start) < time.Second, "iperf3 %s: %v: %s", strings.Join(args, " "), err, out)
+		time.Sleep(100 * time.Millisecond)
+	}
+	var res iperf3Result
+	require.NoError(t, json.Unmarshal(out, &res), "%s", out)
+	return res
+}
+
 // End to end, with the transit6 binary in network namespaces: two clients
 // behind "the Internet" (IPv4 only) reach a host behind the server with the
 // kernel's ping and iperf3, get different addresses and reach each other;
@@ -133,24 +175,7 @@ func TestIPHTTPSEndToEnd(t *testing.T) {
 	cli1.Run(t, "ping", "-6", "-c", "3", "-W", "5", a2.String())
 
 	host.Start(t, iperf, "-s", "-1")
-	var out string
-	for i := 0; ; i++ { // until the iperf3 server listens
-		b, err := cli1.Command(iperf, "-c", "2001:db8:ffff::2", "-t", "3", "-J").Output()
-		if err == nil {
-			out = string(b)
-			break
-		}
-		require.Less(t, i, 50, "iperf3: %s", b)
-		time.Sleep(100 * time.Millisecond)
-	}
-	var res struct {
-		End struct {
-			SumReceived struct {
-				BitsPerSecond float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-		} `json:"end"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	res := runIperf3(t, cli1, iperf, "-c", "2001:db8:ffff::2", "-t", "3")
 	assert.Positive(t, res.End.SumReceived.BitsPerSecond)
 	t.Logf("iperf3 through the tunnel: %.0f Mbit/s", res.End.SumReceived.BitsPerSecond/1e6)
 
