@@ -19,9 +19,12 @@ func TestTeredoUsage(t *testing.T) {
 	_, errOut, st := runCmd(t, "", "teredo")
 	assert.Equal(t, 2, st)
 	assert.Contains(t, errOut, "transit6 teredo client --server")
-	_, errOut, st = runCmd(t, "", "teredo", "relay")
+	_, errOut, st = runCmd(t, "", "teredo", "bogus")
 	assert.Equal(t, 2, st)
-	assert.Contains(t, errOut, `unknown command "relay"`)
+	assert.Contains(t, errOut, `unknown command "bogus"`)
+	_, errOut, st = runCmd(t, "", "teredo", "relay", "--prefix", "2001:db8::/48")
+	assert.Equal(t, 2, st)
+	assert.Contains(t, errOut, "not an IPv6 /32")
 	_, errOut, st = runCmd(t, "", "teredo", "client")
 	assert.Equal(t, 2, st)
 	assert.Contains(t, errOut, "--server is required")
@@ -31,6 +34,33 @@ func TestTeredoUsage(t *testing.T) {
 	_, errOut, st = runCmd(t, "", "teredo", "server", "--primary", "2001:db8::1")
 	assert.Equal(t, 2, st)
 	assert.Contains(t, errOut, "not an IPv4 address")
+}
+
+func TestTeredoRelayFlags(t *testing.T) {
+	f, err := parseRelayFlags([]string{"--prefix", "3ffe:831f::/32", "--bind", "198.51.100.10:3545",
+		"--addr", "2001:db8:1::1", "--global", "198.51.100.0/24", "--ifname", "tr0", "--mtu", "1400"}, io.Discard)
+	require.NoError(t, err)
+	cfg, err := relayConfig(f, nil)
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParsePrefix("3ffe:831f::/32"), cfg.Engine.Prefix)
+	assert.Equal(t, netip.MustParseAddrPort("198.51.100.10:3545"), cfg.Bind)
+	assert.Equal(t, netip.MustParseAddr("2001:db8:1::1"), cfg.Engine.RelayAddr)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, cfg.Engine.Global)
+	assert.Equal(t, "tr0", cfg.IfName)
+	assert.Equal(t, 1400, cfg.MTU)
+
+	for _, bad := range [][]string{
+		{"--bind", "2001:db8::1"},
+		{"--bind", "nonsense"},
+		{"--addr", "192.0.2.1"},
+		{"--mtu", "1279"},
+		{"--prefix", "198.51.100.0/24"},
+	} {
+		f, err := parseRelayFlags(bad, io.Discard)
+		require.NoError(t, err, "%v", bad)
+		_, err = relayConfig(f, nil)
+		assert.Error(t, err, "%v", bad)
+	}
 }
 
 func TestTeredoClientFlags(t *testing.T) {
