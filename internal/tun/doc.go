@@ -18,10 +18,29 @@
 // stays there: open it inside the namespace (see netns.NS.Do) and use it
 // from anywhere. It disappears when it is closed.
 //
-// Offloads (IFF_VNET_HDR, TUNSETOFFLOAD: TSO/USO super-packets with a
-// virtio-net header) are not enabled: every packet read is one IP packet of
-// at most the MTU, and every packet written must be one. Linux offers no
-// batched read or write for TUN, so a batch costs one read(2) or write(2)
-// per packet; batching saves the poller and locking per packet, and lets
-// the caller batch its socket side.
+// Open gives a device without offloads: every packet read is one IP packet
+// of at most the MTU, and every packet written must be one. Linux offers
+// no batched read or write for TUN, so a batch costs one read(2) or
+// write(2) per packet; batching saves the poller and locking per packet,
+// and lets the caller batch its socket side.
+//
+// # Offloads
+//
+// OpenWithOptions with Options.Offload opens the device the way
+// wireguard-go does: with a virtio-net header in front of every packet
+// (IFF_VNET_HDR, see VirtioNetHdr) and the kernel's checksum, TCP and UDP
+// segmentation offloads (TUNSETOFFLOAD). The kernel's stack then sends the
+// device TCP and UDP super-packets of up to 64 KiB, one skb where it would
+// send dozens, and leaves checksums to complete. The interface is the
+// same: Read splits super-packets into MTU-sized IP packets in the
+// caller's buffers (Split) and completes checksums (CompleteChecksum), so
+// a 64 KiB TCP burst costs one read(2) instead of 45; Write joins runs of
+// TCP segments of one connection (and UDP datagrams, where the kernel has
+// USO) into super-packets (Coalesce), so the receiving stack handles one
+// packet where it would handle dozens. The virtio-net header travels in
+// buffers of the Device (readv and writev), so no headroom is needed for
+// it and the offsets work as without offloads.
+//
+// Split, Coalesce, CompleteChecksum and the header codec are exported for
+// tests and benchmarks; they do not touch the device.
 package tun

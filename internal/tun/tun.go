@@ -50,6 +50,43 @@ type Device struct {
 	wn      int
 	werr    error
 	writeFn func(fd uintptr) bool // d.doWrite, bound once
+
+	// Offloads (offload.go). The read fields are under rmu, the write
+	// fields under wmu.
+	tso     bool // the kernel took TSO: reads may be super-packets, writes coalesce TCP
+	uso     bool // the kernel took USO: the same for UDP
+	rvh     [VirtioNetHdrLen]byte
+	riov    [3]unix.Iovec
+	super   []byte       // superLen bytes: a super-packet's tail as read, then all of it
+	pend    []byte       // the super-packet being split, in super
+	pendHdr VirtioNetHdr // its header
+	pendAt  int          // the next segment to split
+	pendN   int          // how many segments in all
+	wvh     [VirtioNetHdrLen]byte
+	wiov    []unix.Iovec // header, first packet, payloads of up to MaxCoalesce-1 more
+	wsave   [120]byte    // the first packet's headers (IPv4 60 + TCP 60 at most)
+	saved   int          // bytes in wsave
+	unitN   int          // packets in the unit being written, 0 if none
+	unitHdr VirtioNetHdr // its header
+	supers  int          // super-packets read, for the tests
+	runs    int          // runs of more than one packet written, for the tests
+	resumes int          // Reads that began with a super-packet's rest, for the tests
+}
+
+// Options are the settings of OpenWithOptions. The zero Options are Open's.
+type Options struct {
+	// Offload opens the device with virtio-net headers (IFF_VNET_HDR)
+	// and asks the kernel for checksum, TCP and UDP segmentation
+	// offloads (TUNSETOFFLOAD with TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6,
+	// TUN_F_TSO_ECN, and TUN_F_USO4 and TUN_F_USO6 where the kernel
+	// has them, 6.2 on). The kernel then hands over TCP and UDP
+	// super-packets of up to 64 KiB and packets whose checksum is left
+	// to complete; Read splits and completes them, so the caller still
+	// gets IP packets of at most the MTU with valid checksums, many per
+	// read(2). Write joins runs of TCP segments (and UDP datagrams, with
+	// USO) of one flow into super-packets (see Coalesce), so the
+	// kernel's stack handles one packet where it would handle dozens.
+	Offload bool
 }
 
 // Open creates the TUN interface name (the kernel picks a name such as
@@ -61,6 +98,15 @@ type Device struct {
 // CAP_NET_ADMIN, EBUSY if the name is taken by another device, ENOENT
 // without /dev/net/tun) wrapped with context.
 func Open(name string, mtu int) (*Device, error) {
+	return OpenWithOptions(name, mtu, Options{})
+}
+
+// OpenWithOptions is Open with options. With opts.Offload, a kernel that
+// refuses TSO leaves the device with virtio-net headers and no
+// offloads, which Offload reports; Read and Write work the same either
+// way. It returns Open's errors, and the kernel's if it refuses the
+// virtio-net header (TUNSETVNETHDRSZ).
+func OpenWithOptions(name string, mtu int, opts Options) (*Device, error) {
 	if len(name) >= unix.IFNAMSIZ {
 		return nil, ErrNameTooLong
 	}
@@ -82,10 +128,21 @@ func Open(name string, mtu int) (*Device, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: %w", err)
 	}
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	flags := uint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if opts.Offload {
+		flags |= unix.IFF_VNET_HDR
+	}
+	ifr.SetUint16(flags)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: TUNSETIFF %q: %w", name, err)
+	}
+	var tso, uso bool
+	if opts.Offload {
+		if tso, uso, err = setOffload(fd); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("tun: offloads of %q: %w", name, err)
+		}
 	}
 	ctl, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -95,6 +152,13 @@ func Open(name string, mtu int) (*Device, error) {
 	d := &Device{f: os.NewFile(uintptr(fd), "/dev/net/tun"), ctl: ctl, name: ifr.Name()}
 	d.readFn = d.doRead
 	d.writeFn = d.doWrite
+	if opts.Offload {
+		d.tso, d.uso = tso, uso
+		d.readFn = d.doReadVnet
+		d.writeFn = d.doWriteVnet
+		d.super = make([]byte, superLen)
+		d.wiov = make([]unix.Iovec, 1+MaxCoalesce)
+	}
 	if d.rc, err = d.f.SyscallConn(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("tun: %w", err)
@@ -155,8 +219,20 @@ func (d *Device) MTU() int { return int(d.mtu.Load()) }
 func (d *Device) Name() string { return d.name }
 
 // BatchSize returns IdealBatchSize, the number of buffers to pass to Read
-// and Write.
+// and Write. With offloads it is more than the segments of a 64 KiB
+// super-packet at any MTU of 1280 or more, so a Read can take a whole one
+// (it keeps what does not fit for the next Read in any case).
 func (d *Device) BatchSize() int { return IdealBatchSize }
+
+// Offload reports whether the kernel took TCP segmentation offload for
+// the device (OpenWithOptions with Options.Offload): Read may then split
+// super-packets into many packets, and Write coalesces TCP segments.
+func (d *Device) Offload() bool { return d.tso }
+
+// UDPOffload reports whether the kernel also took UDP segmentation
+// offload (Linux 6.2 on): Read splits UDP super-packets, and Write
+// coalesces UDP datagrams.
+func (d *Device) UDPOffload() bool { return d.uso }
 
 // SetReadDeadline sets the time after which a blocked Read returns
 // os.ErrDeadlineExceeded; the zero time means none.
@@ -190,11 +266,19 @@ func (d *Device) mapErr(err error) error {
 // waiting again. Each bufs[i][offset:] should hold MTU bytes; the kernel
 // cuts a longer packet to the buffer. bufs[i][:offset] is not touched.
 //
+// With offloads (OpenWithOptions), a super-packet the kernel hands over
+// is split into MTU-sized packets (see Split), one per buffer; those that
+// do not fit in this call's buffers are returned first by the next Read,
+// which then does not wait. Checksums left to complete are completed.
+// Packets that fit in their buffer are read in place; a super-packet is
+// copied once, segment by segment.
+//
 // It returns io.ErrShortBuffer if offset > len(bufs[i]) for a buffer it
-// reaches, ErrClosed after Close, os.ErrDeadlineExceeded after the read
-// deadline, and the kernel's errno otherwise. An error after the first
-// packet ends the batch early and is reported by the next call. It does not
-// allocate.
+// reaches (or, with offloads, if a segment does not fit its buffer: the
+// super-packet is dropped), ErrClosed after Close, os.ErrDeadlineExceeded
+// after the read deadline, and the kernel's errno otherwise. An error
+// after the first packet ends the batch early and is reported by the next
+// call. It does not allocate.
 func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	n := min(len(bufs), len(sizes))
 	if n == 0 {
@@ -206,13 +290,21 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	d.rmu.Lock()
 	defer d.rmu.Unlock()
 	d.rbufs, d.rsizes, d.roff, d.rn, d.rerr = bufs[:n], sizes, offset, 0, nil
+	defer func() { d.rbufs, d.rsizes = nil, nil }()
+	if d.pend != nil {
+		d.resumes++
+		if !d.drain() {
+			return d.rn, d.rerr // the buffers are full, or the rest was dropped
+		}
+	}
 	err := d.rc.Read(d.readFn)
-	n, rerr := d.rn, d.rerr
-	d.rbufs, d.rsizes = nil, nil
 	if err != nil {
+		if d.rn > 0 { // segments of a super-packet read by an earlier call
+			return d.rn, nil
+		}
 		return 0, d.mapErr(err)
 	}
-	return n, rerr
+	return d.rn, d.rerr
 }
 
 // doRead reads packets until the batch is full or nothing is left; it
@@ -250,6 +342,14 @@ func (d *Device) doRead(fd uintptr) bool {
 // (EINVAL for one that is not an IP packet), so the caller may drop bufs[n]
 // and go on with bufs[n+1:]. It returns io.ErrShortBuffer if offset >
 // len(bufs[n]) and ErrClosed after Close. It does not allocate.
+//
+// With offloads (OpenWithOptions), each packet goes out behind a
+// virtio-net header, from a separate buffer, so no headroom is needed
+// (offset may be 0) and bufs[i][:offset] is not touched; runs of packets
+// that Coalesce joins go out as one super-packet, and the first packet of
+// each run has its IP and TCP/UDP headers rewritten for it. If the kernel
+// refuses a run, the error is reported at its first packet, whose headers
+// are restored, and none of the run was written.
 func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
 	if len(bufs) == 0 {
 		return 0, nil
@@ -259,10 +359,13 @@ func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
 	}
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	d.wbufs, d.woff, d.wn, d.werr = bufs, offset, 0, nil
+	d.wbufs, d.woff, d.wn, d.werr, d.unitN = bufs, offset, 0, nil, 0
 	err := d.rc.Write(d.writeFn)
 	n, werr := d.wn, d.werr
-	d.wbufs = nil
+	if d.unitN > 1 { // a run coalesced, then not written
+		copy(bufs[n][offset:], d.wsave[:d.saved])
+	}
+	d.wbufs, d.unitN = nil, 0
 	if err != nil {
 		return n, d.mapErr(err)
 	}

@@ -38,6 +38,12 @@ const (
 // and configured from inside it; everything is closed by t.Cleanup.
 func open(t testing.TB, mtu int) (*netns.NS, *Device) {
 	t.Helper()
+	return openWith(t, mtu, Options{})
+}
+
+// openWith is open with options.
+func openWith(t testing.TB, mtu int, opts Options) (*netns.NS, *Device) {
+	t.Helper()
 	ns := netns.New(t, "tun")
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		interop.Unavailable(t, "no /dev/net/tun")
@@ -47,7 +53,7 @@ func open(t testing.TB, mtu int) (*netns.NS, *Device) {
 	ns.Sysctl(t, "net.ipv6.conf.default.router_solicitations", "0")
 	var d *Device
 	ns.Exec(t, func() (err error) {
-		d, err = Open(ifname, mtu)
+		d, err = OpenWithOptions(ifname, mtu, opts)
 		return err
 	})
 	t.Cleanup(func() { d.Close() })
@@ -56,6 +62,13 @@ func open(t testing.TB, mtu int) (*netns.NS, *Device) {
 	defer h.Close()
 	require.NoError(t, h.AddAddr(d.Name(), local))
 	return ns, d
+}
+
+// forModes runs test without and with offloads: everything a Device does
+// for plain packets must work the same behind virtio-net headers.
+func forModes(t *testing.T, test func(*testing.T, Options)) {
+	t.Run("plain", func(t *testing.T) { test(t, Options{}) })
+	t.Run("offload", func(t *testing.T) { test(t, Options{Offload: true}) })
 }
 
 // listenICMP6 returns a raw ICMPv6 socket in ns bound to the TUN address.
@@ -97,6 +110,8 @@ func TestOpenConfigures(t *testing.T) {
 	assert.Equal(t, ifname, d.Name())
 	assert.Equal(t, 1400, d.MTU())
 	assert.Equal(t, IdealBatchSize, d.BatchSize())
+	assert.False(t, d.Offload())
+	assert.False(t, d.UDPOffload())
 
 	// iproute2's view: a TUN device (no link-layer address), up, MTU 1400.
 	var links []map[string]any
@@ -189,8 +204,10 @@ func readEcho(t testing.TB, d *Device, typ uint8, id uint16) []byte {
 // peer behind the TUN device, reads it from the device, writes the Echo
 // Reply back and sees the socket receive it: the kernel accepted our
 // packet (checksum included) and routed it.
-func TestKernelEcho(t *testing.T) {
-	ns, d := open(t, 1400)
+func TestKernelEcho(t *testing.T) { forModes(t, testKernelEcho) }
+
+func testKernelEcho(t *testing.T, opts Options) {
+	ns, d := openWith(t, 1400, opts)
 	sock := listenICMP6(t, ns)
 	const id, seq = 0x7436, 1
 	data := []byte("transit6 tun test")
@@ -276,9 +293,11 @@ func respond(d *Device, done chan<- error) {
 
 // TestPing runs iputils ping in the namespace against a peer behind the
 // TUN device, answered by respond.
-func TestPing(t *testing.T) {
+func TestPing(t *testing.T) { forModes(t, testPing) }
+
+func testPing(t *testing.T, opts Options) {
 	interop.LookPath(t, "ping")
-	ns, d := open(t, 1400)
+	ns, d := openWith(t, 1400, opts)
 	done := make(chan error, 1)
 	go respond(d, done)
 	out := ns.Output(t, "ping", "-6", "-c3", "-i0.2", "-W5", peer.String())
@@ -287,8 +306,10 @@ func TestPing(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
-func TestCloseWakesRead(t *testing.T) {
-	_, d := open(t, 1400)
+func TestCloseWakesRead(t *testing.T) { forModes(t, testCloseWakesRead) }
+
+func testCloseWakesRead(t *testing.T, opts Options) {
+	_, d := openWith(t, 1400, opts)
 	bufs, sizes := newBufs(1, 1500), make([]int, 1)
 	errc := make(chan error, 1)
 	go func() {
@@ -303,16 +324,20 @@ func TestCloseWakesRead(t *testing.T) {
 	assert.ErrorIs(t, err, ErrClosed)
 }
 
-func TestReadDeadline(t *testing.T) {
-	_, d := open(t, 1400)
+func TestReadDeadline(t *testing.T) { forModes(t, testReadDeadline) }
+
+func testReadDeadline(t *testing.T, opts Options) {
+	_, d := openWith(t, 1400, opts)
 	require.NoError(t, d.SetReadDeadline(time.Now().Add(-time.Second)))
 	bufs, sizes := newBufs(1, 1500), make([]int, 1)
 	_, err := d.Read(bufs, sizes, off)
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 }
 
-func TestWriteErrors(t *testing.T) {
-	_, d := open(t, 1400)
+func TestWriteErrors(t *testing.T) { forModes(t, testWriteErrors) }
+
+func testWriteErrors(t *testing.T, opts Options) {
+	_, d := openWith(t, 1400, opts)
 	good, err := packet.AppendEchoRequest(make([]byte, off), peer, local.Addr(), 64, 1, 1, nil)
 	require.NoError(t, err)
 	notIP := make([]byte, off+48) // version 0: the kernel refuses it
@@ -338,8 +363,10 @@ func TestWriteErrors(t *testing.T) {
 
 // TestReadDrainsBatch writes many packets the kernel answers and checks a
 // single Read returns several of them at once, each intact.
-func TestReadDrainsBatch(t *testing.T) {
-	_, d := open(t, 1400)
+func TestReadDrainsBatch(t *testing.T) { forModes(t, testReadDrainsBatch) }
+
+func testReadDrainsBatch(t *testing.T, opts Options) {
+	_, d := openWith(t, 1400, opts)
 	const count = 16
 	reqs := make([][]byte, count)
 	for i := range reqs {
@@ -380,8 +407,10 @@ func TestReadDrainsBatch(t *testing.T) {
 
 // TestReadCutsLongPacket checks what Read documents for a buffer shorter
 // than the packet: the kernel cuts the packet to the buffer.
-func TestReadCutsLongPacket(t *testing.T) {
-	_, d := open(t, 1400)
+func TestReadCutsLongPacket(t *testing.T) { forModes(t, testReadCutsLongPacket) }
+
+func testReadCutsLongPacket(t *testing.T, opts Options) {
+	_, d := openWith(t, 1400, opts)
 	req, err := packet.AppendEchoRequest(make([]byte, off), peer, local.Addr(), 64, 9, 9, make([]byte, 1000))
 	require.NoError(t, err)
 	_, err = d.Write([][]byte{req}, off)

@@ -8,6 +8,7 @@ package tunnelio_test
 // binary with --global for the three /24s.
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 	"github.com/transit6/transit6/internal/interop"
 	"github.com/transit6/transit6/internal/netns"
 	"github.com/transit6/transit6/internal/rawip"
+	"github.com/transit6/transit6/internal/tunnelio"
+	"github.com/transit6/transit6/sixtofour"
 )
 
 var (
@@ -414,4 +417,55 @@ func TestThroughput(t *testing.T) {
 		t.Log(line)
 		require.Greater(t, tb, 0.0)
 	}
+}
+
+// TestSixToFourOffloadInterop runs A in process without TUN offloads
+// (Config.NoOffload) against B, the binary, with them (the default): ping
+// with a payload pattern and TCP and UDP both ways get through, whatever
+// each end's TUN hands over or takes. The kernels verify the TCP and UDP
+// checksums of every segment B's Split makes and every run its Coalesce
+// joins.
+func TestSixToFourOffloadInterop(t *testing.T) {
+	l := newLab(t)
+	var tn *tunnelio.Tunnel
+	l.a.Exec(t, func() (err error) {
+		tn, err = tunnelio.New(tunnelio.Config{NoOffload: true, Engine: sixtofour.Config{
+			Mechanism:     sixtofour.SixToFour,
+			Local:         ipA,
+			TreatAsGlobal: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24")},
+		}})
+		return err
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tn.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+		require.NoError(t, tn.Close())
+	})
+	pb := tunnel(t, l.b, "6to4", "--local", ipB.String())
+	ping(t, l.a, sixToFourA, sixToFourB)
+	out, err := run(t, l.a, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1400", "-p", "a5", sixToFourB)
+	require.NoError(t, err, out)
+	require.Contains(t, out, " 0% packet loss", out)
+	require.NotContains(t, out, "wrong data", out)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"TCP A to B", nil},
+		{"TCP B to A", []string{"-R"}},
+		{"UDP A to B", []string{"-u", "-b", "50M", "-l", "1232"}},
+		{"UDP B to A", []string{"-u", "-b", "50M", "-l", "1232", "-R"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := iperf(t, l.a, l.b, sixToFourA, sixToFourB, c.args...)
+			bytes, _ := res.received()
+			require.Greater(t, bytes, 0.0, "%+v", res.End)
+		})
+	}
+	cb := counters(t, pb)
+	require.Positive(t, cb["in.received-direct"], cb)
+	require.Positive(t, tn.Counters().Get(sixtofour.Outbound, sixtofour.ReasonSentDirect))
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// Log receives start-up, shutdown and error messages; nil discards
 	// them.
 	Log *log.Logger
+
+	// NoOffload opens the TUN interface without the kernel's offloads
+	// (see tun.Options): one packet per read(2) and write(2).
+	NoOffload bool
 }
 
 // DefaultIfName returns the interface name Linux users know for m:
@@ -186,7 +190,7 @@ func New(cfg Config) (*Tunnel, error) {
 
 func (t *Tunnel) open() error {
 	var err error
-	if t.dev, err = tun.Open(t.cfg.IfName, t.mtu); err != nil {
+	if t.dev, err = tun.OpenWithOptions(t.cfg.IfName, t.mtu, tun.Options{Offload: !t.cfg.NoOffload}); err != nil {
 		return err
 	}
 	if t.nc, err = netcfg.New(); err != nil {
@@ -479,7 +483,8 @@ func (r *rateLog) log(logf func(string, ...any), format string, a ...any) {
 }
 
 // Describe returns a one-line summary of the tunnel for the start-up log:
-// mechanism, role, local IPv4, derived prefix, interface and MTU.
+// mechanism, role, local IPv4, derived prefix, interface, MTU and the TUN
+// offloads the kernel took.
 func (t *Tunnel) Describe() string {
 	pol := t.router.Policy()
 	role := "host"
@@ -501,5 +506,12 @@ func (t *Tunnel) Describe() string {
 	case sixtofour.SixInFour:
 		role = "endpoint, remote " + t.cfg.Engine.Remote.String()
 	}
-	return fmt.Sprintf("%v %s, local %v, prefix %v, address %v, interface %s mtu %d", pol.Mechanism(), role, pol.Local(), pol.Prefix(), t.addrs, t.IfName(), t.mtu)
+	off := ""
+	switch {
+	case t.dev.UDPOffload():
+		off = ", TSO/USO"
+	case t.dev.Offload():
+		off = ", TSO"
+	}
+	return fmt.Sprintf("%v %s, local %v, prefix %v, address %v, interface %s mtu %d%s", pol.Mechanism(), role, pol.Local(), pol.Prefix(), t.addrs, t.IfName(), t.mtu, off)
 }
