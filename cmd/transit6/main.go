@@ -21,12 +21,32 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 )
 
 // version is the program version, overridable with -ldflags "-X main.version=...".
 var version = "dev"
 
+// envCPUProfile names a file to write a CPU profile of the whole run to
+// (runtime/pprof), for measuring the daemons under load; undocumented.
+const envCPUProfile = "TRANSIT6_CPUPROFILE"
+
 func main() {
+	if path := os.Getenv(envCPUProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "transit6: %s: %v\n", envCPUProfile, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "transit6: %s: %v\n", envCPUProfile, err)
+			os.Exit(1)
+		}
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
