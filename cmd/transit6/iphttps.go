@@ -201,7 +201,7 @@ func runIPHTTPSServer(args []string, stderr io.Writer) int {
 	prefix := srv.Router.Config().Prefix
 
 	if f.ifname != "none" && f.ifname != "" {
-		dev, err := tun.Open(f.ifname, iphttps.DefaultMTU)
+		dev, err := tun.OpenWithOptions(f.ifname, iphttps.DefaultMTU, tun.Options{Offload: true})
 		if err != nil {
 			logger.Print(err)
 			return 1
@@ -426,7 +426,7 @@ func runIPHTTPSClient(args []string, stderr io.Writer) int {
 		logger.Print(err)
 		return 2
 	}
-	dev, err := tun.Open(f.ifname, iphttps.DefaultMTU)
+	dev, err := tun.OpenWithOptions(f.ifname, iphttps.DefaultMTU, tun.Options{Offload: true})
 	if err != nil {
 		logger.Print(err)
 		return 1

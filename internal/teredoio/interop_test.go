@@ -38,8 +38,10 @@ var (
 	labGlobal = "198.51.100.0/24"
 )
 
-// pollTimeout bounds every wait for a daemon to reach a state.
-const pollTimeout = 30 * time.Second
+// pollTimeout bounds every wait for a daemon to reach a state. The NAT
+// test alone takes 24 s behind a port-restricted NAT (2×N×T), more on a
+// loaded machine.
+const pollTimeout = 60 * time.Second
 
 func TestMain(m *testing.M) {
 	code := m.Run()

@@ -354,7 +354,9 @@ func (c *Conn) ReadBatch(bufs [][]byte, sizes []int, from []netip.AddrPort, offs
 // doRead makes one recvmmsg call; it returns false to wait for a datagram.
 func (c *Conn) doRead(fd uintptr) bool {
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rmsgs[0])), uintptr(c.rn), unix.MSG_DONTWAIT, 0, 0)
+		// Raw: the descriptor is non-blocking, so the call never waits, and
+		// the scheduler need not hand this P to another thread around it.
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rmsgs[0])), uintptr(c.rn), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
 			c.rgot = int(r)
@@ -492,7 +494,9 @@ func (c *Conn) prepare(chunk [][]byte, to []netip.AddrPort, offset, plain int) (
 // socket's buffer is full.
 func (c *Conn) doWrite(fd uintptr) bool {
 	for c.wsent < c.wtotal {
-		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.wmsgs[c.wsent])), uintptr(c.wtotal-c.wsent), 0, 0, 0)
+		// Raw: the descriptor is non-blocking, so the call never waits, and
+		// the scheduler need not hand this P to another thread around it.
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.wmsgs[c.wsent])), uintptr(c.wtotal-c.wsent), 0, 0, 0)
 		switch e {
 		case 0:
 			c.wsent += int(r)
