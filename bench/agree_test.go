@@ -305,9 +305,9 @@ func randomPacket(r *rand.Rand, teredo bool) ([]byte, Decoded) {
 	}
 	fixChecksum(p)
 	d := Decoded{
-		OuterSrc: netip.AddrFrom4(a4[0]), OuterDst: netip.AddrFrom4(a4[1]),
+		OuterSrc: a4[0], OuterDst: a4[1],
 		TotalLen: uint16(total), Protocol: proto, TTL: p[8],
-		InnerSrc: netip.AddrFrom16(a6[0]), InnerDst: netip.AddrFrom16(a6[1]),
+		InnerSrc: a6[0], InnerDst: a6[1],
 		PayloadLen: uint16(plen), NextHeader: nh,
 	}
 	off := hl
@@ -448,5 +448,72 @@ func TestAgreeChecksum(t *testing.T) {
 				t.Fatalf("len %d off %d initial %#04x: packet %#04x, gvisor %#04x", n, off, init, got, want)
 			}
 		}
+	}
+}
+
+// headerSumReference is RFC 1071's loop, written separately from
+// headerSum and headerValid: big-endian 16-bit words added into a 32-bit
+// accumulator (at most thirty words of an IPv4 header, so it cannot
+// overflow), folded with end-around carries at the end.
+func headerSumReference(hdr []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(hdr); i += 2 {
+		sum += uint32(hdr[i])<<8 | uint32(hdr[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return uint16(sum)
+}
+
+// TestHeaderSum holds headerSum and headerValid, which the peer adapters
+// and the hand-written decoder use, to headerSumReference: on every value
+// of the checksum field of the benchmark inputs' header, on random headers
+// of every length with and without a correct checksum, on a header whose
+// other words sum to 0xffff (both forms of zero are correct) and on
+// headers too short to be one.
+func TestHeaderSum(t *testing.T) {
+	check := func(h []byte) {
+		t.Helper()
+		want := headerSumReference(h)
+		require.Equal(t, want, headerSum(h), "headerSum % x", h)
+		require.Equal(t, want == 0xffff, headerValid(h), "headerValid % x", h)
+	}
+	in, err := New6in4(1280)
+	require.NoError(t, err)
+	h := append([]byte{}, in.Pkt[:ipv4MinLen]...)
+	accepted := 0
+	for c := range 1 << 16 {
+		setU16(h, 10, uint16(c))
+		check(h)
+		if headerValid(h) {
+			accepted++
+		}
+	}
+	assert.Equal(t, 1, accepted)
+	r := rand.New(rand.NewPCG(5, 60))
+	for i := range 100000 {
+		ihl := 5 + r.IntN(11)
+		h := make([]byte, 4*ihl)
+		for j := range h {
+			h[j] = byte(r.Uint32())
+		}
+		h[0] = 0x40 | byte(ihl)
+		if i%2 == 0 {
+			fixChecksum(h)
+			require.True(t, headerValid(h))
+		}
+		check(h)
+	}
+	z := make([]byte, ipv4MinLen)
+	z[0] = 0x45
+	setU16(z, 4, ^uint16(0x4500)) // the ID that makes the other words sum to 0xffff
+	for _, c := range []uint16{0, 0xffff} {
+		setU16(z, 10, c)
+		check(z)
+		assert.True(t, headerValid(z), "checksum %#04x", c)
+	}
+	for n := range ipv4MinLen {
+		assert.False(t, headerValid(make([]byte, n)), "%d bytes", n)
 	}
 }

@@ -9,6 +9,16 @@ import (
 // protocol check, ParseUDP (Length against 8 and the buffer) for Teredo, and
 // ParseIPv6 (version, Payload Length against the buffer, and the refusal of
 // RFC 2675 jumbograms, which no peer does; see quirks.go).
+//
+// The fields are read with the views' accessors; the addresses, which the
+// accessors return as netip.Addr, as the bytes of the header (IPv4.Header
+// bytes 12 to 19, RFC 791 §3.1; IPv6.Header bytes 8 to 39, RFC 8200 §3),
+// the form Decoded holds. Converting the netip.Addr back (As4, As16) would
+// be work no other adapter does; As16 also copies its result through
+// memory in a way that stalls store forwarding. Like every adapter it
+// stores field by field, and it stores the outer fields before the inner
+// header is parsed (on error out holds unspecified values), so that the
+// IPv4 view need not be kept across the call.
 func packetImpl() Impl {
 	return Impl{
 		Name:         "packet",
@@ -28,12 +38,23 @@ func decodePacket6in4(pkt []byte, out *Decoded) error {
 	if ip.Protocol() != packet.ProtoIPv6 {
 		return errProtocol
 	}
+	h := ip.Header()
+	out.OuterSrc = [4]byte(h[12:16])
+	out.OuterDst = [4]byte(h[16:20])
+	out.TotalLen = uint16(ip.TotalLen())
+	out.Protocol = ip.Protocol()
+	out.TTL = ip.TTL()
+	out.SrcPort, out.DstPort, out.UDPLen = 0, 0, 0
 	ip6, err := packet.ParseIPv6(ip.Payload())
 	if err != nil {
 		return err
 	}
-	packetFill(ip, ip6, out)
-	out.SrcPort, out.DstPort, out.UDPLen = 0, 0, 0
+	h6 := ip6.Header()
+	out.InnerSrc = [16]byte(h6[8:24])
+	out.InnerDst = [16]byte(h6[24:40])
+	out.PayloadLen = uint16(ip6.PayloadLen())
+	out.NextHeader = ip6.NextHeader()
+	out.HopLimit = ip6.HopLimit()
 	return nil
 }
 
@@ -52,32 +73,26 @@ func decodePacketTeredo(pkt []byte, out *Decoded) error {
 	if err != nil {
 		return err
 	}
+	h := ip.Header()
+	out.OuterSrc = [4]byte(h[12:16])
+	out.OuterDst = [4]byte(h[16:20])
+	out.TotalLen = uint16(ip.TotalLen())
+	out.Protocol = ip.Protocol()
+	out.TTL = ip.TTL()
+	out.SrcPort = udp.SrcPort()
+	out.DstPort = udp.DstPort()
+	out.UDPLen = uint16(udp.Length())
 	ip6, err := packet.ParseIPv6(udp.Payload())
 	if err != nil {
 		return err
 	}
-	packetFill(ip, ip6, out)
-	out.SrcPort = udp.SrcPort()
-	out.DstPort = udp.DstPort()
-	out.UDPLen = uint16(udp.Length())
-	return nil
-}
-
-// packetFill copies the IPv4 and IPv6 fields into out with the views'
-// accessors. Like every adapter it stores field by field: building a
-// Decoded on the stack and copying it would stall on store forwarding and
-// cost more than the decoding.
-func packetFill(ip packet.IPv4, ip6 packet.IPv6, out *Decoded) {
-	out.OuterSrc = ip.Src()
-	out.OuterDst = ip.Dst()
-	out.TotalLen = uint16(ip.TotalLen())
-	out.Protocol = ip.Protocol()
-	out.TTL = ip.TTL()
-	out.InnerSrc = ip6.Src()
-	out.InnerDst = ip6.Dst()
+	h6 := ip6.Header()
+	out.InnerSrc = [16]byte(h6[8:24])
+	out.InnerDst = [16]byte(h6[24:40])
 	out.PayloadLen = uint16(ip6.PayloadLen())
 	out.NextHeader = ip6.NextHeader()
 	out.HopLimit = ip6.HopLimit()
+	return nil
 }
 
 // newBuildPacket writes the header with IPv4Header.Encode, which checks the

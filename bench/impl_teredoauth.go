@@ -16,7 +16,9 @@ import (
 // DecodedTeredo is Decoded plus what a Teredo decoder extracts from the
 // indicators in front of the inner IPv6 packet (RFC 4380 §5.1.1): the
 // authentication indicator's nonce and confirmation byte, and the
-// de-obfuscated origin indication. It is comparable.
+// de-obfuscated origin indication. It is comparable. The origin stays a
+// netip.AddrPort, the value teredo's Origin returns and every adapter
+// builds the same way from the de-obfuscated bytes.
 type DecodedTeredo struct {
 	Decoded
 	HasAuth      bool
@@ -42,8 +44,10 @@ type TeredoAuthImpl struct {
 // TeredoAuthImpls returns fresh instances of every implementation, transit6
 // first. None of the peers knows Teredo (gVisor, gopacket and x/net have no
 // indicator parser), so each peer adapter decodes as far as its library
-// goes (IPv4, UDP, IPv6 headers) and walks the indicators with
-// walkIndicators, the plainest code that makes the checks teredo makes.
+// goes (IPv4, UDP, IPv6 headers) and walks the indicators with the
+// plainest code that makes the checks teredo makes: walkIndicators for
+// gopacket and x/net, the same walk in line for gVisor (whose adapters are
+// straight-line, see gvisorImpl) and for the hand-written decoder.
 func TeredoAuthImpls() []TeredoAuthImpl {
 	g := newGopacketDLP()
 	return []TeredoAuthImpl{
@@ -59,7 +63,10 @@ func TeredoAuthImpls() []TeredoAuthImpl {
 // header checksum), the fragment and protocol checks, packet.ParseUDP and
 // teredo's (*Packet).Decode of the UDP payload (indicator order and
 // lengths, IPv6 version and Payload Length, no jumbogram, well-formed RFC
-// 6081 trailers), read with its accessors.
+// 6081 trailers), read with its accessors: the addresses as header bytes,
+// as in decodePacketTeredo, and the indicators with Nonce, Confirmation
+// and Origin (Auth would build the whole Auth, client identifier and value
+// included, which the others do not extract either).
 func decodeTransit6TeredoAuth(pkt []byte, out *DecodedTeredo) error {
 	ip, err := packet.ParseIPv4(pkt)
 	if err != nil {
@@ -75,16 +82,28 @@ func decodeTransit6TeredoAuth(pkt []byte, out *DecodedTeredo) error {
 	if err != nil {
 		return err
 	}
+	h := ip.Header()
+	out.OuterSrc = [4]byte(h[12:16])
+	out.OuterDst = [4]byte(h[16:20])
+	out.TotalLen = uint16(ip.TotalLen())
+	out.Protocol = ip.Protocol()
+	out.TTL = ip.TTL()
+	out.SrcPort = udp.SrcPort()
+	out.DstPort = udp.DstPort()
+	out.UDPLen = uint16(udp.Length())
 	var p teredo.Packet
 	if err := p.Decode(udp.Payload()); err != nil {
 		return err
 	}
-	packetFill(ip, p.IPv6(), &out.Decoded)
-	out.SrcPort = udp.SrcPort()
-	out.DstPort = udp.DstPort()
-	out.UDPLen = uint16(udp.Length())
-	a, ok := p.Auth()
-	out.HasAuth, out.Nonce, out.Confirmation = ok, a.Nonce, a.Confirmation
+	ip6 := p.IPv6()
+	h6 := ip6.Header()
+	out.InnerSrc = [16]byte(h6[8:24])
+	out.InnerDst = [16]byte(h6[24:40])
+	out.PayloadLen = uint16(ip6.PayloadLen())
+	out.NextHeader = ip6.NextHeader()
+	out.HopLimit = ip6.HopLimit()
+	out.Nonce, out.HasAuth = p.Nonce()
+	out.Confirmation, _ = p.Confirmation()
 	out.Origin, _ = p.Origin()
 	return nil
 }
@@ -134,12 +153,24 @@ func walkIndicators(b []byte, out *DecodedTeredo) ([]byte, error) {
 }
 
 // decodeGvisorTeredoAuth: header.IPv4 and header.UDP as in
-// decodeGvisorTeredo, walkIndicators, then header.IPv6.IsValid.
+// decodeGvisorTeredo, the indicator walk of walkIndicators written in line
+// (the gVisor adapters are straight-line, see gvisorImpl), then
+// header.IPv6.IsValid.
 func decodeGvisorTeredoAuth(pkt []byte, out *DecodedTeredo) error {
-	h, p, err := gvisorIPv4(pkt, protoUDP)
-	if err != nil {
-		return err
+	h := header.IPv4(pkt)
+	if !h.IsValid(len(pkt)) {
+		return errTruncated
 	}
+	if !h.IsChecksumValid() {
+		return errChecksum
+	}
+	if h.More() || h.FragmentOffset() != 0 {
+		return errFragment
+	}
+	if h.Protocol() != protoUDP {
+		return errProtocol
+	}
+	p := h.Payload()
 	if len(p) < header.UDPMinimumSize {
 		return errTruncated
 	}
@@ -148,23 +179,64 @@ func decodeGvisorTeredoAuth(pkt []byte, out *DecodedTeredo) error {
 		tcpip.Address{}, tcpip.Address{}, true); !ok {
 		return errUDPLength
 	}
-	r, err := walkIndicators(p[header.UDPMinimumSize:u.Length()], out)
-	if err != nil {
-		return err
+	r := p[header.UDPMinimumSize:u.Length()]
+	if len(r) < 2 {
+		return errTruncated
 	}
-	if err := gvisorIPv6(r, &out.Decoded); err != nil {
-		return err
+	hasAuth, conf := false, uint8(0)
+	var nonce [8]byte
+	var origin netip.AddrPort
+	if r[0] == 0 {
+		if r[1] == 1 {
+			if len(r) < 13 {
+				return errAuth
+			}
+			n := 13 + int(r[2]) + int(r[3])
+			if n > len(r) {
+				return errAuth
+			}
+			hasAuth, nonce, conf = true, [8]byte(r[n-9:n-1]), r[n-1]
+			r = r[n:]
+		}
+		if len(r) >= 2 && r[0] == 0 && r[1] == 0 {
+			if len(r) < 8 {
+				return errOrigin
+			}
+			v := ^binary.BigEndian.Uint32(r[4:8])
+			origin = netip.AddrPortFrom(
+				netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}),
+				^binary.BigEndian.Uint16(r[2:4]))
+			r = r[8:]
+		}
+		if len(r) >= 2 && r[0] == 0 {
+			return errIndicator
+		}
 	}
-	gvisorOuter(h, &out.Decoded)
+	h6 := header.IPv6(r)
+	if !h6.IsValid(len(r)) {
+		return errTruncated
+	}
+	out.OuterSrc = [4]byte(h.SourceAddressSlice())
+	out.OuterDst = [4]byte(h.DestinationAddressSlice())
+	out.TotalLen = h.TotalLength()
+	out.Protocol = h.Protocol()
+	out.TTL = h.TTL()
 	out.SrcPort = u.SourcePort()
 	out.DstPort = u.DestinationPort()
 	out.UDPLen = u.Length()
+	out.InnerSrc = [16]byte(h6.SourceAddressSlice())
+	out.InnerDst = [16]byte(h6.DestinationAddressSlice())
+	out.PayloadLen = h6.PayloadLength()
+	out.NextHeader = h6.NextHeader()
+	out.HopLimit = h6.HopLimit()
+	out.HasAuth, out.Nonce, out.Confirmation, out.Origin = hasAuth, nonce, conf, origin
 	return nil
 }
 
 // decodeTeredoAuth: the DecodingLayerParser decodes IPv4 and UDP,
 // walkIndicators walks the UDP payload, layers.IPv6 DecodeFromBytes decodes
-// the rest, and gopacketChecks makes the checks gopacket leaves to callers.
+// the rest, and the checks gopacket leaves to callers follow in line, as in
+// decodeTeredo.
 func (g *gopacketDLP) decodeTeredoAuth(pkt []byte, out *DecodedTeredo) error {
 	p := g.pTeredo
 	if err := p.DecodeLayers(pkt, &g.decoded); err != nil {
@@ -176,17 +248,45 @@ func (g *gopacketDLP) decodeTeredoAuth(pkt []byte, out *DecodedTeredo) error {
 	if p.Truncated {
 		return errTruncated
 	}
-	r, err := walkIndicators(g.udp.Payload, out)
+	ip4, udp, ip6 := &g.ip4, &g.udp, &g.ip6
+	r, err := walkIndicators(udp.Payload, out)
 	if err != nil {
 		return err
 	}
-	if err := g.ip6.DecodeFromBytes(r, p); err != nil {
+	if err := ip6.DecodeFromBytes(r, p); err != nil {
 		return err
 	}
-	if err := gopacketChecks(&g.ip4, &g.udp, &g.ip6, p.Truncated, layers.IPProtocolUDP); err != nil {
-		return err
+	if p.Truncated {
+		return errTruncated
 	}
-	gopacketFill(&g.ip4, &g.udp, &g.ip6, &out.Decoded)
+	if ip4.Version != 4 || ip6.Version != 6 {
+		return errVersion
+	}
+	if !headerValid(ip4.Contents) {
+		return errChecksum
+	}
+	if ip4.Flags&layers.IPv4MoreFragments != 0 || ip4.FragOffset != 0 {
+		return errFragment
+	}
+	if ip4.Protocol != layers.IPProtocolUDP {
+		return errProtocol
+	}
+	if udp.Length < udpHdrLen {
+		return errUDPLength
+	}
+	out.OuterSrc = [4]byte(ip4.SrcIP)
+	out.OuterDst = [4]byte(ip4.DstIP)
+	out.TotalLen = ip4.Length
+	out.Protocol = uint8(ip4.Protocol)
+	out.TTL = ip4.TTL
+	out.SrcPort = uint16(udp.SrcPort)
+	out.DstPort = uint16(udp.DstPort)
+	out.UDPLen = udp.Length
+	out.InnerSrc = [16]byte(ip6.SrcIP)
+	out.InnerDst = [16]byte(ip6.DstIP)
+	out.PayloadLen = ip6.Length
+	out.NextHeader = uint8(ip6.NextHeader)
+	out.HopLimit = ip6.HopLimit
 	return nil
 }
 
@@ -241,7 +341,7 @@ func decodeHandTeredoAuth(b []byte, out *DecodedTeredo) error {
 	if tl > len(b) {
 		return errTruncated
 	}
-	if headerSum(b[:hl]) != 0xffff {
+	if !headerValid(b[:hl]) {
 		return errChecksum
 	}
 	if binary.BigEndian.Uint16(b[6:8])&(ipv4FlagMF|ipv4FragMask) != 0 {
@@ -304,16 +404,16 @@ func decodeHandTeredoAuth(b []byte, out *DecodedTeredo) error {
 	if ipv6HdrLen+int(pl) > len(p) {
 		return errTruncated
 	}
-	out.OuterSrc = netip.AddrFrom4([4]byte(b[12:16]))
-	out.OuterDst = netip.AddrFrom4([4]byte(b[16:20]))
+	out.OuterSrc = [4]byte(b[12:16])
+	out.OuterDst = [4]byte(b[16:20])
 	out.TotalLen = uint16(tl)
 	out.Protocol = b[9]
 	out.TTL = b[8]
 	out.SrcPort = binary.BigEndian.Uint16(u[0:2])
 	out.DstPort = binary.BigEndian.Uint16(u[2:4])
 	out.UDPLen = ul
-	out.InnerSrc = netip.AddrFrom16([16]byte(p[8:24]))
-	out.InnerDst = netip.AddrFrom16([16]byte(p[24:40]))
+	out.InnerSrc = [16]byte(p[8:24])
+	out.InnerDst = [16]byte(p[24:40])
 	out.PayloadLen = pl
 	out.NextHeader = p[6]
 	out.HopLimit = p[7]
@@ -370,9 +470,9 @@ func NewTeredoAuth(size int) (InputTeredoAuth, error) {
 	}
 	return InputTeredoAuth{Size: size, Pkt: pkt, Want: DecodedTeredo{
 		Decoded: Decoded{
-			OuterSrc: outerSrc, OuterDst: outerDst, TotalLen: uint16(size), Protocol: 17, TTL: outerTTL,
+			OuterSrc: outerSrc.As4(), OuterDst: outerDst.As4(), TotalLen: uint16(size), Protocol: 17, TTL: outerTTL,
 			SrcPort: teredoPort, DstPort: clientPort, UDPLen: uint16(size - 20),
-			InnerSrc: teredoSrc, InnerDst: innerDst, PayloadLen: uint16(size - off - 40), NextHeader: 17,
+			InnerSrc: teredoSrc.As16(), InnerDst: innerDst.As16(), PayloadLen: uint16(size - off - 40), NextHeader: 17,
 			HopLimit: innerHopLimit,
 		},
 		HasAuth: true, Nonce: teredoNonce, Origin: teredoOrigin,

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/binary"
 	"net"
-	"net/netip"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -14,8 +13,8 @@ import (
 // (and, for IPv4, that IHL ≥ 5), so the adapter adds, from the parsed
 // fields, the checks every adapter makes: version, Total Length against the
 // header and the buffer, no fragment, protocol, Payload Length against the
-// buffer; and the header checksum with the plain loop headerSum, as x/net
-// has no checksum function. x/net has no UDP parser: the adapter reads the
+// buffer; and the header checksum with headerValid, as x/net has no
+// checksum function. x/net has no UDP parser: the adapter reads the
 // 8 bytes itself. Each ParseHeader allocates a Header and its addresses
 // (net.IP): that is x/net's API.
 func xnetImpl() Impl {
@@ -42,7 +41,7 @@ func xnetIPv4(b []byte, proto int) (*ipv4.Header, []byte, error) {
 	if h.TotalLen > len(b) {
 		return nil, nil, errTruncated
 	}
-	if headerSum(b[:h.Len]) != 0xffff {
+	if !headerValid(b[:h.Len]) {
 		return nil, nil, errChecksum
 	}
 	if h.Flags&ipv4.MoreFragments != 0 || h.FragOff != 0 {
@@ -67,8 +66,8 @@ func xnetIPv6(b []byte, out *Decoded) error {
 	if ipv6.HeaderLen+h.PayloadLen > len(b) {
 		return errTruncated
 	}
-	out.InnerSrc = netip.AddrFrom16([16]byte(h.Src))
-	out.InnerDst = netip.AddrFrom16([16]byte(h.Dst))
+	out.InnerSrc = [16]byte(h.Src)
+	out.InnerDst = [16]byte(h.Dst)
 	out.PayloadLen = uint16(h.PayloadLen)
 	out.NextHeader = uint8(h.NextHeader)
 	out.HopLimit = uint8(h.HopLimit)
@@ -78,8 +77,8 @@ func xnetIPv6(b []byte, out *Decoded) error {
 // xnetOuter fills the outer fields of out from a checked IPv4 header. x/net
 // stores IPv4 addresses in 16-byte form.
 func xnetOuter(h *ipv4.Header, out *Decoded) {
-	out.OuterSrc = netip.AddrFrom4([4]byte(h.Src.To4()))
-	out.OuterDst = netip.AddrFrom4([4]byte(h.Dst.To4()))
+	out.OuterSrc = [4]byte(h.Src.To4())
+	out.OuterDst = [4]byte(h.Dst.To4())
 	out.TotalLen = uint16(h.TotalLen)
 	out.Protocol = uint8(h.Protocol)
 	out.TTL = uint8(h.TTL)

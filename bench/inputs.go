@@ -62,8 +62,8 @@ func New6in4(size int) (Input, error) {
 		return Input{}, err
 	}
 	return Input{Size: size, Pkt: pkt, Want: Decoded{
-		OuterSrc: outerSrc, OuterDst: outerDst, TotalLen: uint16(size), Protocol: 41, TTL: outerTTL,
-		InnerSrc: innerSrc, InnerDst: innerDst, PayloadLen: uint16(size - 60), NextHeader: 17,
+		OuterSrc: outerSrc.As4(), OuterDst: outerDst.As4(), TotalLen: uint16(size), Protocol: 41, TTL: outerTTL,
+		InnerSrc: innerSrc.As16(), InnerDst: innerDst.As16(), PayloadLen: uint16(size - 60), NextHeader: 17,
 		HopLimit: innerHopLimit,
 	}}, nil
 }
@@ -91,9 +91,9 @@ func NewTeredo(size int) (Input, error) {
 		return Input{}, err
 	}
 	return Input{Size: size, Pkt: pkt, Want: Decoded{
-		OuterSrc: outerSrc, OuterDst: outerDst, TotalLen: uint16(size), Protocol: 17, TTL: outerTTL,
+		OuterSrc: outerSrc.As4(), OuterDst: outerDst.As4(), TotalLen: uint16(size), Protocol: 17, TTL: outerTTL,
 		SrcPort: clientPort, DstPort: teredoPort, UDPLen: uint16(size - 20),
-		InnerSrc: teredoSrc, InnerDst: innerDst, PayloadLen: uint16(size - 68), NextHeader: 17,
+		InnerSrc: teredoSrc.As16(), InnerDst: innerDst.As16(), PayloadLen: uint16(size - 68), NextHeader: 17,
 		HopLimit: innerHopLimit,
 	}}, nil
 }

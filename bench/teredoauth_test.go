@@ -28,18 +28,19 @@ func BenchmarkDecodeTeredoAuth(b *testing.B) {
 		}
 		for _, im := range TeredoAuthImpls() {
 			b.Run(fmt.Sprintf("size=%d/impl=%s", size, im.Name), func(b *testing.B) {
-				var out DecodedTeredo
+				pkt := placeInput(in.Pkt) // see benchDecode
+				out := placeOutput[DecodedTeredo](pkt)
 				var err error
 				b.ReportAllocs()
-				b.SetBytes(int64(len(in.Pkt)))
+				b.SetBytes(int64(len(pkt)))
 				for b.Loop() {
-					err = im.Decode(in.Pkt, &out)
+					err = im.Decode(pkt, out)
 				}
 				if err != nil {
 					b.Fatal(err)
 				}
-				if out != in.Want {
-					b.Fatalf("decoded %+v, want %+v", out, in.Want)
+				if *out != in.Want {
+					b.Fatalf("decoded %+v, want %+v", *out, in.Want)
 				}
 			})
 		}
@@ -48,36 +49,55 @@ func BenchmarkDecodeTeredoAuth(b *testing.B) {
 
 var (
 	sinkNonce  [8]byte
+	sinkConf   uint8
 	sinkOrigin netip.AddrPort
 	sinkAddr   netip.Addr
 )
 
 // BenchmarkTeredoPayload decodes the UDP payload alone, which is what a UDP
-// socket delivers: teredo's (*Packet).Decode, then the nonce, origin and
-// inner source read with the accessors.
+// socket delivers, with teredo's (*Packet).Decode: op=Decode is the
+// validation alone (indicators, IPv6 header, trailers), op=Decode+read also
+// reads the nonce, the confirmation byte, the origin and the inner source
+// address with the accessors.
 func BenchmarkTeredoPayload(b *testing.B) {
 	for _, size := range SizesTeredoAuth {
 		in, err := NewTeredoAuth(size)
 		if err != nil {
 			b.Fatal(err)
 		}
-		payload := in.Pkt[taPayload:]
-		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
-			var p teredo.Packet
+		payload := placeInput(in.Pkt[taPayload:]) // see benchDecode
+		b.Run(fmt.Sprintf("size=%d/op=Decode", size), func(b *testing.B) {
+			p := placeOutput[teredo.Packet](payload)
+			var err error
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				err = p.Decode(payload)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if p.HeaderLen() != teredoAuthHeaderLen {
+				b.Fatalf("indicators of %d bytes", p.HeaderLen())
+			}
+		})
+		b.Run(fmt.Sprintf("size=%d/op=Decode+read", size), func(b *testing.B) {
+			p := placeOutput[teredo.Packet](payload)
 			var err error
 			b.ReportAllocs()
 			b.SetBytes(int64(len(payload)))
 			for b.Loop() {
 				err = p.Decode(payload)
 				sinkNonce, _ = p.Nonce()
+				sinkConf, _ = p.Confirmation()
 				sinkOrigin, _ = p.Origin()
 				sinkAddr = p.IPv6().Src()
 			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			if sinkNonce != teredoNonce || sinkOrigin != teredoOrigin || sinkAddr != teredoSrc {
-				b.Fatalf("decoded %x %v %v", sinkNonce, sinkOrigin, sinkAddr)
+			if sinkNonce != teredoNonce || sinkConf != 0 || sinkOrigin != teredoOrigin || sinkAddr != teredoSrc {
+				b.Fatalf("decoded %x %d %v %v", sinkNonce, sinkConf, sinkOrigin, sinkAddr)
 			}
 		})
 	}
@@ -321,28 +341,65 @@ func teredoAuthSkip(impl string, pkt []byte, wantErr error) bool {
 	return binary.BigEndian.Uint16(r[4:6]) == 0 || r[6] == 0
 }
 
+// Bits of the repair argument of FuzzAgreeTeredoAuth.
+const (
+	repairTotalLen = 1 << iota // IPv4 Total Length := the input's length
+	repairUDPLen               // UDP Length := what the IPv4 packet holds after its header
+	repairChecksum             // IPv4 header checksum recomputed (last)
+)
+
+// repairOuter returns a copy of pkt with the outer fields that repair
+// names made consistent, where pkt is long enough to have them, so that the
+// fuzzer reaches the indicators and the inner packet instead of stopping at
+// the IPv4 checksum or a length.
+func repairOuter(pkt []byte, repair uint8) []byte {
+	p := append([]byte(nil), pkt...)
+	if len(p) < ipv4MinLen {
+		return p
+	}
+	hl := int(p[0]&0x0f) * 4
+	if repair&repairTotalLen != 0 && len(p) <= 0xffff {
+		setU16(p, 2, uint16(len(p)))
+	}
+	if tl := int(binary.BigEndian.Uint16(p[2:4])); repair&repairUDPLen != 0 &&
+		hl >= ipv4MinLen && hl+udpHdrLen <= tl && tl <= len(p) {
+		setU16(p, hl+4, uint16(tl-hl))
+	}
+	if repair&repairChecksum != 0 {
+		fixChecksum(p)
+	}
+	return p
+}
+
 // FuzzAgreeTeredoAuth checks that every adapter accepts or refuses pkt as
 // transit6 does and decodes the same fields, unless teredoAuthSkip says
-// otherwise.
+// otherwise. pkt is first repaired as repair says (repairOuter): with
+// every bit set, random inputs get past the outer headers.
 func FuzzAgreeTeredoAuth(f *testing.F) {
+	const all = repairTotalLen | repairUDPLen | repairChecksum
 	for _, size := range SizesTeredoAuth {
-		in, err := NewTeredoAuth(size) // the benchmark inputs
+		in, err := NewTeredoAuth(size)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(in.Pkt)
+		f.Add(in.Pkt, uint8(0)) // the benchmark inputs, as built
 	}
 	in, _ := NewTeredoAuth(1280)
 	p := append([]byte(nil), in.Pkt...)
-	p[taPayload+1] = 2 // unknown indicator
-	fixChecksum(p)
-	f.Add(p)
+	p[taPayload+1] = 2
+	f.Add(p, uint8(all)) // unknown indicator
 	p = append([]byte(nil), in.Pkt...)
-	p[taIPv6], p[taIPv6+1] = 0, 0 // duplicate origin
-	fixChecksum(p)
-	f.Add(p)
+	p[taIPv6], p[taIPv6+1] = 0, 0
+	f.Add(p, uint8(all))                          // duplicate origin
+	f.Add(in.Pkt[:taOrigin+3], uint8(all))        // origin indication cut short, lengths repaired
+	f.Add(in.Pkt[:taIPv6+ipv6HdrLen], uint8(all)) // inner header whose Payload Length runs past the datagram
+	p = append([]byte(nil), in.Pkt...)
+	p[10] ^= 1
+	f.Add(p, uint8(0))                                // bad IPv4 checksum, left as is
+	f.Add(in.Pkt, uint8(repairUDPLen|repairChecksum)) // UDP Length rewritten to what it already is
 	impls := TeredoAuthImpls()
-	f.Fuzz(func(t *testing.T, pkt []byte) {
+	f.Fuzz(func(t *testing.T, pkt []byte, repair uint8) {
+		pkt = repairOuter(pkt, repair)
 		var want DecodedTeredo
 		wantErr := impls[0].Decode(pkt, &want)
 		for _, im := range impls[1:] {

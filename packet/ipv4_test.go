@@ -382,3 +382,71 @@ func TestIPv4AgainstGopacket(t *testing.T) {
 		assert.Equal(t, uint16(v.TotalLen()), ip.Length)
 	}
 }
+
+// TestIPv4HeaderChecksum holds the checksum test of parseIPv4 (five 32-bit
+// loads, optionWords, and a divisibility test in place of folding) to
+// checksumReference: a header is accepted exactly when the RFC 1071 sum of
+// its words, checksum field included, is 0xffff.
+func TestIPv4HeaderChecksum(t *testing.T) {
+	verdict := func(h []byte) (got, want bool) {
+		_, err := ParseIPv4(h)
+		if err != nil && err != ErrBadChecksum {
+			t.Fatalf("% x: %v", h, err)
+		}
+		return err == nil, checksumReference(h, 0) == 0xffff
+	}
+	// Every value of the checksum field, on P41-1's header, on a header
+	// with one option word and on a 60-byte header of 0xff bytes (every
+	// add carries). A header takes one value, or both forms of zero
+	// (0x0000 and 0xffff) when the other words sum to 0xffff.
+	ff := make([]byte, 60)
+	for i := range ff {
+		ff[i] = 0xff
+	}
+	ff[0], ff[2], ff[3] = 0x4f, 0, 60
+	for _, h := range [][]byte{
+		hexv(t, "4500003c 00004000 40294e5a c0000204 c6336407")[:20],
+		hexv(t, "46000018 12340000 40290000 c0000204 c6336407 94040000"),
+		ff,
+	} {
+		h[2], h[3] = 0, byte(len(h))
+		accepted := 0
+		for c := range 1 << 16 {
+			binary.BigEndian.PutUint16(h[10:], uint16(c))
+			got, want := verdict(h)
+			require.Equal(t, want, got, "header % x", h)
+			if got {
+				accepted++
+			}
+		}
+		assert.Contains(t, []int{1, 2}, accepted, "% x", h)
+	}
+	// A header whose other words sum to 0xffff: both 0x0000 and 0xffff
+	// are correct. The ID field is chosen to make it so.
+	z := hexv(t, "45000014 00000000 40290000 c0000204 c6336407")
+	binary.BigEndian.PutUint16(z[4:], ^checksumReference(z, 0))
+	require.Equal(t, uint16(0xffff), checksumReference(z, 0))
+	for _, c := range []uint16{0, 0xffff} {
+		binary.BigEndian.PutUint16(z[10:], c)
+		got, want := verdict(z)
+		assert.True(t, want, "checksum %#04x", c)
+		assert.True(t, got, "checksum %#04x", c)
+	}
+	// Random headers of every length, half of them with a correct
+	// checksum.
+	r := rand.New(rand.NewPCG(20, 60))
+	for i := range 200000 {
+		ihl := 5 + r.IntN(11)
+		h := make([]byte, ihl*4)
+		for j := range h {
+			h[j] = byte(r.Uint32())
+		}
+		h[0] = 0x40 | byte(ihl)
+		binary.BigEndian.PutUint16(h[2:], uint16(len(h)))
+		if i%2 == 0 {
+			h = ipv4WithChecksum(h)
+		}
+		got, want := verdict(h)
+		require.Equal(t, want, got, "header % x", h)
+	}
+}

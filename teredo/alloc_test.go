@@ -17,6 +17,7 @@ var (
 	sinkAP     netip.AddrPort
 	sinkAPs    []netip.AddrPort
 	sinkNonce  [8]byte
+	sinkU8     uint8
 	sinkHeader teredo.Header
 	sinkRA     teredo.RAInfo
 	sinkRS     teredo.RSInfo
@@ -85,6 +86,7 @@ func TestNoAllocs(t *testing.T) {
 		{"accessors", func() {
 			sinkAuth, sinkBool = p.Auth()
 			sinkNonce, sinkBool = p.Nonce()
+			sinkU8, sinkBool = p.Confirmation()
 			sinkAP, sinkBool = p.Origin()
 			sinkHeader = p.Header()
 			sinkBytes = p.Inner()

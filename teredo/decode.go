@@ -28,7 +28,11 @@ type Packet struct {
 	b       []byte      // the payload
 	ip      packet.IPv6 // the IPv6 packet; its Trailer holds the trailers
 	authLen uint16      // length of the authentication indicator; 0: none
-	origin  bool        // an origin indication follows the authentication indicator
+	// origin holds the origin indication that follows the authentication
+	// indicator, as read from the wire (00 00, then the obfuscated port
+	// and address: a big-endian 64-bit word below 2^48), with bit 63 set;
+	// 0 if there is none. Origin de-obfuscates it without going back to b.
+	origin uint64
 }
 
 // ParsePacket decodes the Teredo UDP payload b. See Decode. It does not
@@ -66,66 +70,91 @@ func (p *Packet) Decode(b []byte) error {
 	return nil
 }
 
-// decode is Decode, leaving p in an unspecified state on error. The
-// indicators are parsed in line in the only order that is valid
-// (authentication, origin); a further indicator is then an error whose
-// kind depends on what came before.
+// decode is Decode, leaving p in an unspecified state on error. It is one
+// pass over the payload: the indicators are parsed in line in the only
+// order that is valid (authentication, origin), a further indicator being
+// an error whose kind depends on what came before; the IPv6 packet is then
+// validated once, by packet.ParseIPv6, and only a refusal is looked at
+// again, to name it with teredo's sentinel (ipv6Error).
 func (p *Packet) decode(b []byte) error {
-	if len(b) < 2 {
+	n := len(b)
+	if n < 2 {
 		return ErrTooShort
 	}
-	off, authLen, hasOrigin := 0, 0, false
+	authLen, off, origin := 0, 0, uint64(0)
 	if b[0] == 0 {
 		if b[1] == typeAuth {
-			if len(b) < AuthHeaderLen {
+			if n < AuthHeaderLen {
 				return ErrAuthTruncated
 			}
 			authLen = AuthHeaderLen + int(b[2]) + int(b[3])
-			if authLen > len(b) {
+			if authLen > n {
 				return ErrAuthTruncated
 			}
 			off = authLen
 		}
-		if r := b[off:]; len(r) >= 2 && r[0] == 0 && r[1] == typeOrigin {
-			if len(r) < OriginLen {
+		if off+2 <= n && b[off] == 0 {
+			if b[off+1] != typeOrigin {
+				return indicatorError(b[off+1], false)
+			}
+			if off+OriginLen > n {
 				return ErrOriginTruncated
 			}
-			hasOrigin = true
+			origin = 1<<63 | binary.BigEndian.Uint64(b[off:])
 			off += OriginLen
-		}
-		if r := b[off:]; len(r) >= 2 && r[0] == 0 {
-			switch {
-			case r[1] == typeAuth && hasOrigin:
-				return ErrAuthAfterOrigin
-			case r[1] == typeAuth:
-				return ErrDuplicateAuth
-			case r[1] == typeOrigin:
-				return ErrDuplicateOrigin
-			default:
-				return ErrUnknownIndicator
+			if off+2 <= n && b[off] == 0 {
+				return indicatorError(b[off+1], true)
 			}
 		}
 	}
+	// The indicators are stored before the IPv6 packet is parsed, so that
+	// nothing but p stays live across the call (on error Decode clears p).
+	p.b, p.authLen, p.origin = b, uint16(authLen), origin
 	r := b[off:]
-	if len(r) > 0 && r[0]>>4 != 6 {
+	ip, err := packet.ParseIPv6(r)
+	if err != nil {
+		return ipv6Error(r, err)
+	}
+	p.ip = ip
+	if t := ip.Trailer(); len(t) > 0 {
+		return checkTrailers(t)
+	}
+	return nil
+}
+
+// indicatorError names the fault of an indicator of type typ (the byte
+// after a zero byte) found where the IPv6 packet should start, after the
+// indicators Decode accepted: an origin indication if origin. An
+// authentication indicator there is a second one unless an origin
+// indication came first (a first one would have been parsed).
+func indicatorError(typ byte, origin bool) error {
+	switch {
+	case typ == typeAuth && origin:
+		return ErrAuthAfterOrigin
+	case typ == typeAuth:
+		return ErrDuplicateAuth
+	case typ == typeOrigin:
+		return ErrDuplicateOrigin
+	default:
+		return ErrUnknownIndicator
+	}
+}
+
+// ipv6Error returns teredo's sentinel for r, which packet.ParseIPv6
+// refused with err, in the order Decode documents: a version other than 6
+// (ErrNotIPv6) before a short header (ErrShortIPv6), then a Payload Length
+// beyond the payload (ErrIPv6Length); what remains is err itself
+// (packet.ErrJumbogram).
+func ipv6Error(r []byte, err error) error {
+	switch {
+	case len(r) > 0 && r[0]>>4 != 6:
 		return ErrNotIPv6
-	}
-	if len(r) < packet.IPv6HeaderLen {
+	case len(r) < packet.IPv6HeaderLen:
 		return ErrShortIPv6
-	}
-	if packet.IPv6HeaderLen+int(binary.BigEndian.Uint16(r[4:])) > len(r) {
+	case packet.IPv6HeaderLen+int(binary.BigEndian.Uint16(r[4:])) > len(r):
 		return ErrIPv6Length
 	}
-	if err := p.ip.Decode(r); err != nil {
-		return err // packet.ErrJumbogram: the other cases were ruled out above
-	}
-	if t := p.ip.Trailer(); len(t) > 0 {
-		if err := checkTrailers(t); err != nil {
-			return err
-		}
-	}
-	p.b, p.authLen, p.origin = b, uint16(authLen), hasOrigin
-	return nil
+	return err
 }
 
 // IsValid reports whether p is a view produced by a successful Decode, as
@@ -140,7 +169,7 @@ func (p *Packet) Bytes() []byte { return p.b }
 // packet: 0 for simple encapsulation.
 func (p *Packet) HeaderLen() int {
 	n := int(p.authLen)
-	if p.origin {
+	if p.origin != 0 {
 		n += OriginLen
 	}
 	return n
@@ -169,7 +198,9 @@ func (p *Packet) Auth() (Auth, bool) {
 }
 
 // Nonce returns the nonce of the authentication indicator and true, or
-// false if there is none.
+// false if there is none. It reads the nonce alone: where the other fields
+// are not needed, it and Confirmation are cheaper than Auth, whose result
+// the compiler builds and copies through memory. It does not allocate.
 func (p *Packet) Nonce() ([NonceLen]byte, bool) {
 	if p.authLen == 0 || len(p.b) < int(p.authLen) {
 		return [NonceLen]byte{}, false
@@ -178,16 +209,30 @@ func (p *Packet) Nonce() ([NonceLen]byte, bool) {
 	return [NonceLen]byte(p.b[n : n+NonceLen]), true
 }
 
+// Confirmation returns the confirmation byte of the authentication
+// indicator (RFC 4380 §5.1.1: non-zero from a server asks the client for a
+// new key) and true, or 0 and false if there is none. It does not
+// allocate.
+func (p *Packet) Confirmation() (uint8, bool) {
+	if p.authLen == 0 || len(p.b) < int(p.authLen) {
+		return 0, false
+	}
+	return p.b[p.authLen-1], true
+}
+
 // HasOrigin reports whether p carries an origin indication.
-func (p *Packet) HasOrigin() bool { return p.origin }
+func (p *Packet) HasOrigin() bool { return p.origin != 0 }
 
 // Origin returns the de-obfuscated IPv4 address and port of the origin
-// indication and true, or false if there is none.
+// indication and true, or false if there is none. It does not allocate.
 func (p *Packet) Origin() (netip.AddrPort, bool) {
-	if !p.origin || len(p.b) < int(p.authLen)+OriginLen {
+	if p.origin == 0 {
 		return netip.AddrPort{}, false
 	}
-	return origin(p.b[p.authLen:]), true
+	v := ^p.origin // the port in bits 32 to 47, the address in bits 0 to 31
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], uint32(v))
+	return netip.AddrPortFrom(netip.AddrFrom4(a), uint16(v>>32)), true
 }
 
 // Header returns the indicators of p in builder form: encapsulating

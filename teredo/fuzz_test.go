@@ -222,6 +222,9 @@ func FuzzDecode(f *testing.F) {
 		if n, ok := p.Nonce(); ok != ref.hasAuth || n != ref.nonce {
 			t.Fatal("Nonce disagrees with Auth")
 		}
+		if c, ok := p.Confirmation(); ok != ref.hasAuth || c != ref.conf {
+			t.Fatal("Confirmation disagrees with Auth")
+		}
 		if o, ok := p.Origin(); ok != ref.hasOrigin || o != ref.origin {
 			t.Fatalf("origin %v %v, reference %v", ok, o, ref.origin)
 		}
