@@ -102,14 +102,6 @@ func ndBubble(tb testing.TB, src, dst netip.Addr, o netip.AddrPort) []byte {
 	return b
 }
 
-// ndWithOrigin prefixes the IPv6 packet pkt with an origin indication.
-func ndWithOrigin(tb testing.TB, pkt []byte, o netip.AddrPort) []byte {
-	tb.Helper()
-	b, err := teredo.AppendEncapsulate(nil, pkt, &teredo.Header{Origin: o})
-	require.NoError(tb, err)
-	return b
-}
-
 // ndDgram is a datagram or host packet the node produced, decoded.
 type ndDgram struct {
 	To       netip.AddrPort // zero for host packets
