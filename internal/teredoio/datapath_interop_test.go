@@ -104,7 +104,7 @@ func buildWorld(t *testing.T, diag bool) *world {
 	if tshark, err := exec.LookPath("tshark"); err == nil && diag {
 		// Everything on the bridges (once: as it enters from its
 		// sender's port), shown if the test fails.
-		stop := capture(t, tshark, w.sw, "any", "udp and inbound", 256) // headers only: cheap
+		stop := capture(t, tshark, w.sw, "any", "udp and inbound", 256, netip.Addr{}) // headers only: cheap
 		t.Cleanup(func() {
 			if pcap := stop(); t.Failed() {
 				out, _ := exec.Command(tshark, "-r", pcap, "-n", "--enable-heuristic", "teredo_udp", "-T", "fields",
@@ -121,16 +121,57 @@ func buildWorld(t *testing.T, diag bool) *world {
 // capture starts tshark on ifname in ns, capturing what filter (pcap
 // syntax) selects, the first snaplen bytes of each packet (0: all), and
 // returns a function that stops it and returns the capture file.
-func capture(t *testing.T, tshark string, ns *netns.NS, ifname, filter string, snaplen int) (stop func() string) {
+//
+// If canary is valid (a neighbour reached through ifname), the capture
+// also holds UDP datagrams to canary port 9, sent from ns: capture returns
+// once the first is in the file (tshark says it captures before its socket
+// sees packets), and stop sends another and waits for it before stopping
+// tshark, so everything sent before stop is in the file (dumpcap drops what
+// its ring has not handed over when stopped). Analyses leave them out with
+// the display filter noCanary.
+func capture(t *testing.T, tshark string, ns *netns.NS, ifname, filter string, snaplen int, canary netip.Addr) (stop func() string) {
 	t.Helper()
 	pcap := filepath.Join(t.TempDir(), "capture.pcapng")
+	if canary.IsValid() {
+		filter = "(" + filter + ") or (udp dst port 9 and dst host " + canary.String() + ")"
+	}
 	p := ns.Start(t, tshark, "-n", "-i", ifname, "-f", filter, "-s", strconv.Itoa(snaplen), "-w", pcap)
 	waitCapturing(t, p)
+	// canaries counts the canaries in the file; one being written may
+	// end in a partial block: count what tshark reads, whatever its exit
+	// status.
+	canaries := func() int {
+		out, _ := exec.Command(tshark, "-r", pcap, "-n", "-Y", "!("+noCanary+")", "-T", "fields",
+			"-e", "frame.number").Output()
+		return len(strings.Fields(string(out)))
+	}
+	// waitCanary sends canaries until the file holds more than seen.
+	waitCanary := func(seen int) {
+		t.Helper()
+		for start := time.Now(); canaries() <= seen; time.Sleep(100 * time.Millisecond) {
+			if p.Exited() {
+				t.Fatalf("tshark exited: %v\n%s", p.Wait(), p.Stderr())
+			}
+			if time.Since(start) > pollTimeout {
+				t.Fatalf("tshark on %s did not capture its canary:\n%s", ifname, p.Stderr())
+			}
+			_ = ns.Command("bash", "-c", "echo transit6-canary >/dev/udp/"+canary.String()+"/9").Run()
+		}
+	}
+	if canary.IsValid() {
+		waitCanary(0)
+	}
 	return func() string {
+		if canary.IsValid() {
+			waitCanary(canaries())
+		}
 		_ = p.Stop()
 		return pcap
 	}
 }
+
+// noCanary is the display filter that leaves capture's canaries out.
+const noCanary = "!(udp.dstport == 9 && udp.payload contains \"transit6-canary\")"
 
 // dumpStatus registers a cleanup that shows the status and peers of the
 // transit6 daemon at sock in ns if the test fails.
@@ -639,7 +680,7 @@ func TestDissectDataPath(t *testing.T) {
 	native := w.nativeHost(t, relay6)
 	h1 := w.behindNAT(t, "c1", natOutIP, coneNAT)
 	h2 := w.behindNAT(t, "c2", nat2OutIP, coneNAT)
-	stop := capture(t, tshark, h1, "eth0", "udp", 0)
+	stop := capture(t, tshark, h1, "eth0", "udp", 0, netip.MustParseAddr("10.0.2.1"))
 	a := w.transit6Client(t, "client1", h1)
 	b := w.transit6Client(t, "client2", h2)
 
@@ -652,7 +693,7 @@ func TestDissectDataPath(t *testing.T) {
 	}
 	pcap := stop()
 
-	out, err := exec.Command(tshark, "-r", pcap, "-n", "--enable-heuristic", "teredo_udp",
+	out, err := exec.Command(tshark, "-r", pcap, "-n", "--enable-heuristic", "teredo_udp", "-Y", noCanary,
 		"-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
 		"-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
 		"-e", "frame.number", "-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "_ws.expert.message",

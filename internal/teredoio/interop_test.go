@@ -204,9 +204,7 @@ func checkQualified(t *testing.T, l *lab, st teredoio.Status) addr.Teredo {
 func TestClientAgainstMiredoServer(t *testing.T) {
 	l := newLab(t, "")
 	tshark := interop.LookPath(t, "tshark")
-	pcap := filepath.Join(l.dir, "server.pcap")
-	capture := l.server.Start(t, tshark, "-n", "-i", "eth0", "-f", "udp port 3544", "-w", pcap)
-	waitCapturing(t, capture)
+	stop := capture(t, tshark, l.server, "eth0", "udp port 3544", 0, clientIP)
 	l.startMiredoServer(t)
 	p, sock := l.startTransit6Client(t)
 
@@ -231,8 +229,7 @@ func TestClientAgainstMiredoServer(t *testing.T) {
 	// SIGTERM: clean exit, interface gone.
 	require.NoError(t, p.Stop(), "transit6 exit status\n%s", p.Stderr())
 	assert.False(t, linkExists(l.client, "teredo"), "teredo interface left behind")
-	_ = capture.Stop()
-	checkCapture(t, tshark, pcap)
+	checkCapture(t, tshark, stop())
 }
 
 // waitCapturing waits until tshark says it captures.
@@ -255,7 +252,7 @@ func waitCapturing(t *testing.T, p *netns.Proc) {
 // a veth sees checksums the kernel left to offload.
 func checkCapture(t *testing.T, tshark, pcap string) {
 	t.Helper()
-	out, err := exec.Command(tshark, "-r", pcap, "-n", "-T", "fields", "-E", "separator=|",
+	out, err := exec.Command(tshark, "-r", pcap, "-n", "-Y", noCanary, "-T", "fields", "-E", "separator=|",
 		"-E", "occurrence=a", "-E", "aggregator=,",
 		"-e", "frame.number", "-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "icmpv6.type",
 		"-e", "teredo.auth.nonce", "-e", "teredo.orig.addr").Output()
