@@ -383,9 +383,11 @@ func Dial(ctx context.Context, cfg *ClientConfig) (*Conn, error) {
 	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	var c net.Conn = raw
+	// Under TLS, so that the Reader can drain what has arrived (nowait.go).
+	nw := newNoWaitConn(raw)
+	var c net.Conn = nw
 	if cfg.Proxy != nil {
-		if c, err = proxyConnect(raw, cfg.Proxy, target.hostPort); err != nil {
+		if c, err = proxyConnect(nw, cfg.Proxy, target.hostPort); err != nil {
 			return nil, err
 		}
 	}
@@ -434,6 +436,7 @@ func Dial(ctx context.Context, cfg *ClientConfig) (*Conn, error) {
 	if conn.rd, err = NewReader(body, buf, rest); err != nil {
 		return nil, err
 	}
+	conn.rd.noWait = nw.setNoWait
 
 	// LinkUp ([MS-IPHTTPS] §3.1.5.2). Solicit again every RSInterval until
 	// an advertisement comes.

@@ -1,6 +1,7 @@
 package iphttps
 
 import (
+	"errors"
 	"io"
 
 	"github.com/transit6/transit6/packet"
@@ -52,7 +53,15 @@ type Reader struct {
 	r, w int   // unread bytes are buf[r:w]
 	rerr error // error of the last read, not yet reported
 	err  error // sticky error, reported by Next and ReadBatch
+
+	// noWait, if set, switches the underlying reader to and from reads
+	// that do not wait (see noWaitConn): drain uses it.
+	noWait func(on bool)
 }
+
+// minDrain is the least free space at the end of the buffer for which
+// drain reads: a TLS record's worth, so a drain is not wasted on a sliver.
+const minDrain = 16 << 10
 
 // NewReader returns a Reader of the packet stream in rd. The stream's first
 // bytes are buffered, the bytes ReadRequestHead or ReadResponseHead returned
@@ -81,7 +90,7 @@ func (r *Reader) Reset(rd io.Reader, buf, buffered []byte) error {
 	if len(buf) < MinReadBufferSize || len(buf) < len(buffered) {
 		return io.ErrShortBuffer
 	}
-	*r = Reader{rd: rd, buf: buf, w: copy(buf, buffered)}
+	*r = Reader{rd: rd, buf: buf, w: copy(buf, buffered), noWait: r.noWait}
 	return nil
 }
 
@@ -131,6 +140,9 @@ func (r *Reader) nextBuffered() []byte {
 		return nil
 	}
 	n, err := r.peek()
+	for err == nil && n == 0 && r.drain() {
+		n, err = r.peek()
+	}
 	if err != nil {
 		r.err = err
 		return nil
@@ -163,6 +175,9 @@ func (r *Reader) ReadBatch(bufs [][]byte, sizes []int, offset int) (int, error) 
 		}
 		if n == 0 {
 			if i > 0 {
+				if r.drain() {
+					continue
+				}
 				break
 			}
 			r.fill()
@@ -208,6 +223,30 @@ func (r *Reader) peek() (int, error) {
 		return 0, nil
 	}
 	return n, nil
+}
+
+// drain reads what has already arrived, without waiting, into the free
+// end of the buffer (at least minDrain bytes; it never moves the buffer,
+// so packets returned since the last Next stay valid), if the Reader has
+// a noWait hook. It reports whether it read anything. A read that would
+// block is not an error; any other error is kept for after the buffered
+// packets, as fill keeps it.
+func (r *Reader) drain() bool {
+	if r.noWait == nil || r.err != nil || r.rerr != nil || len(r.buf)-r.w < minDrain {
+		return false
+	}
+	r.noWait(true)
+	m, err := r.rd.Read(r.buf[r.w:])
+	r.noWait(false)
+	if m < 0 || m > len(r.buf)-r.w {
+		r.err = errInvalidCount
+		return false
+	}
+	r.w += m
+	if err != nil && !errors.Is(err, errWouldBlock) {
+		r.rerr = err
+	}
+	return m > 0
 }
 
 // fill reads once more from the underlying reader, after moving the

@@ -508,10 +508,12 @@ func (s *Server) handle(raw net.Conn) {
 	}
 	raw.SetDeadline(time.Now().Add(headTimeout))
 
-	var c net.Conn = raw
+	// Under TLS, so that the Reader can drain what has arrived (nowait.go).
+	nw := newNoWaitConn(raw)
+	var c net.Conn = nw
 	var peer string
 	if s.TLSConfig != nil {
-		tc := tls.Server(raw, s.TLSConfig)
+		tc := tls.Server(nw, s.TLSConfig)
 		if err := tc.Handshake(); err != nil {
 			if isTimeout(err) {
 				s.stats.headTimeouts.Add(1)
@@ -588,6 +590,7 @@ func (s *Server) handle(raw net.Conn) {
 	if err != nil {
 		return
 	}
+	rd.noWait = nw.setNoWait
 
 	wdone := make(chan struct{})
 	go func() {

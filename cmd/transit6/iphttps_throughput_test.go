@@ -260,10 +260,19 @@ func TestIPHTTPSThroughput(t *testing.T) {
 
 	// (a) The tunnel, as in TestIPHTTPSEndToEnd.
 	srvSock, cliSock := filepath.Join(dir, "srv.sock"), filepath.Join(dir, "cli.sock")
-	server := srv.Start(t, bin, "iphttps", "server", "--listen", ":443", "--cert", certFile, "--key", keyFile,
-		"--prefix", "2001:db8:1:1000::/64", "--ifname", "iphttps0", "--socket", srvSock)
-	client := cli.Start(t, bin, "iphttps", "client", "--url", "https://192.0.2.1/IPHTTPS", "--ca", caFile,
-		"--ifname", "iphttps0", "--socket", cliSock)
+	// TRANSIT6_TUNNEL_BENCH_PROFILE=DIR: CPU profiles of both ends, in
+	// DIR/server.prof and DIR/client.prof (cmd/transit6's
+	// TRANSIT6_CPUPROFILE), written when the test stops them.
+	profile := func(name string) []string {
+		if d := os.Getenv(envTunnelBench + "_PROFILE"); d != "" {
+			return []string{"env", envCPUProfile + "=" + filepath.Join(d, name+".prof"), bin}
+		}
+		return []string{bin}
+	}
+	server := srv.Start(t, append(profile("server"), "iphttps", "server", "--listen", ":443", "--cert", certFile, "--key", keyFile,
+		"--prefix", "2001:db8:1:1000::/64", "--ifname", "iphttps0", "--socket", srvSock)...)
+	client := cli.Start(t, append(profile("client"), "iphttps", "client", "--url", "https://192.0.2.1/IPHTTPS", "--ca", caFile,
+		"--ifname", "iphttps0", "--socket", cliSock)...)
 	clientUp(t, bin, cliSock, client)
 	cli.Run(t, "ping", "-6", "-c", "1", "-W", "5", "2001:db8:ffff::2")
 	for _, p := range []*netns.Proc{server, client} {
@@ -332,12 +341,13 @@ func TestIPHTTPSThroughput(t *testing.T) {
 	}
 	tunnelTo := []string{"-6", "-c", "2001:db8:ffff::2"}
 	pipeTo := []string{"-4", "-c", "127.0.0.1", "-p", pipe.port()}
-	cases := []struct {
+	type caseT struct {
 		name string
 		pids []int
 		args []string
 		runs []throughputRun
-	}{
+	}
+	cases := []caseT{
 		{name: "tunnel TCP upload", pids: tunnelPIDs, args: tunnelTo},
 		{name: "TLS pipe TCP upload", pids: pipePIDs, args: pipeTo},
 		{name: "tunnel TCP download", pids: tunnelPIDs, args: append(slices.Clone(tunnelTo), "-R")},
@@ -345,6 +355,11 @@ func TestIPHTTPSThroughput(t *testing.T) {
 		// 1232-byte payloads: 1280-byte IPv6 packets, the link MTU. The
 		// TLS pipe carries no UDP.
 		{name: "tunnel UDP 1232 B upload", pids: tunnelPIDs, args: append(slices.Clone(tunnelTo), "-u", "-b", "0", "-l", "1232")},
+	}
+	// TRANSIT6_TUNNEL_BENCH_ONLY=S: only the cases whose name contains S
+	// (while working on one of them).
+	if only := os.Getenv(envTunnelBench + "_ONLY"); only != "" {
+		cases = slices.DeleteFunc(cases, func(c caseT) bool { return !strings.Contains(c.name, only) })
 	}
 	for i := range benchRounds {
 		// Tunnel and pipe alternate, so that a change in the machine's
@@ -365,12 +380,21 @@ func TestIPHTTPSThroughput(t *testing.T) {
 		}
 		lines = append(lines, fmt.Sprintf("%s, %d × %d s: %s", c.name, len(c.runs), benchSeconds, strings.Join(each, "; ")))
 	}
-	for _, pair := range [][2]int{{0, 1}, {2, 3}} { // tunnel, pipe
-		a, b := cases[pair[0]], cases[pair[1]]
-		tm, pm := medianRun(a.runs), medianRun(b.runs)
-		lines = append(lines, fmt.Sprintf("medians: %s: %s; %s: %s; tunnel/pipe = %.0f %%", a.name, tm, b.name, pm, 100*tm.mbps/pm.mbps))
+	for _, a := range cases {
+		// Each tunnel case with its pipe, if it has one.
+		pipeName, ok := strings.CutPrefix(a.name, "tunnel ")
+		if !ok {
+			continue
+		}
+		tm := medianRun(a.runs)
+		i := slices.IndexFunc(cases, func(c caseT) bool { return c.name == "TLS pipe "+pipeName })
+		if i < 0 {
+			lines = append(lines, fmt.Sprintf("medians: %s: %s", a.name, tm))
+			continue
+		}
+		pm := medianRun(cases[i].runs)
+		lines = append(lines, fmt.Sprintf("medians: %s: %s; %s: %s; tunnel/pipe = %.0f %%", a.name, tm, cases[i].name, pm, 100*tm.mbps/pm.mbps))
 	}
-	lines = append(lines, fmt.Sprintf("medians: %s: %s", cases[4].name, medianRun(cases[4].runs)))
 	t.Log("\n" + strings.Join(lines, "\n"))
 }
 
