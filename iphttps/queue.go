@@ -82,12 +82,22 @@ func (q *queue) commit() {
 
 // push copies p into the queue and reports whether it fitted.
 func (q *queue) push(p []byte) bool {
+	if !q.pushQuiet(p) {
+		return false
+	}
+	q.signal()
+	return true
+}
+
+// pushQuiet is push without waking the writer: the caller calls signal
+// once it has queued all it had (see Router.fromNativeBatch).
+func (q *queue) pushQuiet(p []byte) bool {
 	b := q.alloc(len(p))
 	if b == nil {
 		return false
 	}
 	copy(b, p)
-	q.commit()
+	q.mu.Unlock()
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -805,9 +806,18 @@ func (r *Router) toClient(dst netip.Addr, p []byte) (Verdict, DropReason, netip.
 	return VerdictQueued, NotDropped, netip.Addr{}
 }
 
-// enqueue copies p into the queue of s.
+// enqueue copies p into the queue of s and wakes its writer.
 func (r *Router) enqueue(s *Session, p []byte) DropReason {
-	if !s.q.push(p) {
+	why := r.enqueueQuiet(s, p)
+	if why == NotDropped {
+		s.q.signal()
+	}
+	return why
+}
+
+// enqueueQuiet is enqueue without waking the writer.
+func (r *Router) enqueueQuiet(s *Session, p []byte) DropReason {
+	if !s.q.pushQuiet(p) {
 		s.queueDrops.Add(1)
 		r.drops[DropQueueFull].Add(1)
 		return DropQueueFull
@@ -1039,28 +1049,67 @@ func (r *Router) FromNative(now time.Time, p []byte) (Verdict, DropReason) {
 }
 
 func (r *Router) fromNative(p []byte) (Verdict, DropReason) {
+	v, why, _ := r.fromNativeQuiet(p)
+	return v, why
+}
+
+// fromNativeQuiet is fromNative without waking the writer of the session
+// it queues p for, which it returns (nil if it queued nothing).
+func (r *Router) fromNativeQuiet(p []byte) (Verdict, DropReason, *Session) {
 	ip, err := packet.ParseIPv6(p)
 	if err != nil || CheckPacket(ip.Bytes()) != nil {
 		// CheckPacket refuses what the clients' framing cannot carry: a
 		// header-only packet with Next Header 0 reads as a jumbogram and
 		// would end the client's stream.
-		return VerdictDrop, DropMalformed
+		return VerdictDrop, DropMalformed, nil
 	}
 	src, dst := ip.Src(), ip.Dst()
 	switch {
 	case dst.IsMulticast():
-		return VerdictDrop, DropMulticast
+		return VerdictDrop, DropMulticast, nil
 	case src.IsMulticast() || src == unspecified || packetIsLinkLocal(src) || r.cfg.Prefix.Contains(src):
-		return VerdictDrop, DropBadSource
+		return VerdictDrop, DropBadSource, nil
 	case r.isRouterAddr(dst):
-		return VerdictDrop, DropNotForRouter
+		return VerdictDrop, DropNotForRouter, nil
 	case !r.cfg.Prefix.Contains(dst):
-		return VerdictDrop, DropNoRoute
+		return VerdictDrop, DropNoRoute, nil
 	}
 	r.mu.RLock()
-	v, why, _ := r.toClient(dst, ip.Bytes())
-	r.mu.RUnlock()
-	return v, why
+	defer r.mu.RUnlock()
+	o := r.byAddr[dst]
+	if o == nil {
+		return VerdictDrop, DropNoRoute, nil
+	}
+	if why := r.enqueueQuiet(o, ip.Bytes()); why != NotDropped {
+		return VerdictDrop, why, nil
+	}
+	return VerdictQueued, NotDropped, o
+}
+
+// fromNativeBatch routes each of pkts as FromNative does, but wakes the
+// writer of each session it queued packets for once, after the batch,
+// rather than after each packet: a writer woken by the first packet of a
+// batch (a TUN read of a TCP super-packet split into segments, say) would
+// send it alone, in a TLS record and a system call of its own, while the
+// rest are still being routed. woken is scratch space for the sessions to
+// wake, returned for reuse. It does not allocate once woken has room for
+// the sessions of a batch.
+func (r *Router) fromNativeBatch(pkts [][]byte, woken []*Session) []*Session {
+	woken = woken[:0]
+	for _, p := range pkts {
+		v, why, s := r.fromNativeQuiet(p)
+		if v == VerdictDrop && why != DropQueueFull {
+			r.countDrop(why)
+		}
+		if s != nil && !slices.Contains(woken, s) {
+			woken = append(woken, s)
+		}
+	}
+	for i, s := range woken {
+		s.q.signal()
+		woken[i] = nil
+	}
+	return woken[:0]
 }
 
 // packetIsLinkLocal reports whether a is an IPv6 link-local unicast

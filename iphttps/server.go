@@ -429,16 +429,22 @@ func (s *Server) nativeLoop() {
 	for i := range bufs {
 		bufs[i] = make([]byte, off+mtu)
 	}
+	pkts := make([][]byte, 0, n)
+	var woken []*Session
 	errs := 0
 	for {
 		k, err := s.Native.Read(bufs, sizes, off)
+		pkts = pkts[:0]
 		for i := range min(k, len(bufs)) {
 			if sizes[i] < 0 || off+sizes[i] > len(bufs[i]) {
 				continue
 			}
-			s.stats.nativeIn.Add(1)
-			s.Router.FromNative(s.now(), bufs[i][off:off+sizes[i]])
+			pkts = append(pkts, bufs[i][off:off+sizes[i]])
 		}
+		s.stats.nativeIn.Add(uint64(len(pkts)))
+		// One wake-up per client per read: see Router.fromNativeBatch.
+		woken = s.Router.fromNativeBatch(pkts, woken)
+		clear(pkts)
 		if err == nil {
 			errs = 0
 			continue

@@ -263,11 +263,15 @@ func TestIPHTTPSThroughput(t *testing.T) {
 	// TRANSIT6_TUNNEL_BENCH_PROFILE=DIR: CPU profiles of both ends, in
 	// DIR/server.prof and DIR/client.prof (cmd/transit6's
 	// TRANSIT6_CPUPROFILE), written when the test stops them.
+	// TRANSIT6_TUNNEL_BENCH_ENV="K=V ...": more environment for both
+	// (GOMAXPROCS=1, say).
 	profile := func(name string) []string {
+		args := []string{"env"}
 		if d := os.Getenv(envTunnelBench + "_PROFILE"); d != "" {
-			return []string{"env", envCPUProfile + "=" + filepath.Join(d, name+".prof"), bin}
+			args = append(args, envCPUProfile+"="+filepath.Join(d, name+".prof"))
 		}
-		return []string{bin}
+		args = append(args, strings.Fields(os.Getenv(envTunnelBench+"_ENV"))...)
+		return append(args, bin)
 	}
 	server := srv.Start(t, append(profile("server"), "iphttps", "server", "--listen", ":443", "--cert", certFile, "--key", keyFile,
 		"--prefix", "2001:db8:1:1000::/64", "--ifname", "iphttps0", "--socket", srvSock)...)
