@@ -6,9 +6,11 @@ package bench
 // packet as a sub-slice of it: b[IHL·4 : IHL·4+40+Payload Length]. That
 // slice is the common output, the one sixtofour.Decapsulate returns, so the
 // tests can hold every adapter to the same offsets and bytes. transit6's
-// adapters add the 6to4 policy (sixtofour.Policy.CheckInbound) to the
-// decapsulation; the peers and the hand-written limit make the wire checks
-// only (see decaps6to4 for what they leave out).
+// adapters add the 6to4 policy (every check of
+// sixtofour.Policy.CheckInbound) to the decapsulation: in one call
+// (Policy.Decapsulate), in two (Decapsulate, then CheckInbound) and in the
+// router (Router.Inbound); the peers and the hand-written limit make the
+// wire checks only (see Decappers for what they leave out).
 //
 // The encapsulators take an IPv6 packet at buf[off:] and write the 20-byte
 // protocol-41 header into buf[off-20:off], returning buf[off-20 : off+40+
@@ -145,6 +147,9 @@ func Decappers() ([]Decapper, error) {
 		{Name: "sixtofour", Policy: true, Decap: func(pkt []byte) ([]byte, error) {
 			return decapSixtofour(pol, pkt)
 		}},
+		{Name: "sixtofour-2step", Policy: true, Decap: func(pkt []byte) ([]byte, error) {
+			return decapSixtofour2Step(pol, pkt)
+		}},
 		{Name: "sixtofour-router", Policy: true, Decap: func(pkt []byte) ([]byte, error) {
 			return decapRouter(r, pkt)
 		}},
@@ -155,10 +160,18 @@ func Decappers() ([]Decapper, error) {
 	}, nil
 }
 
-// decapSixtofour is the codec and the policy, as a 6to4 site that does
-// not use the router calls them: sixtofour.Decapsulate (the wire checks
-// and RFC 6040), then Policy.CheckInbound.
+// decapSixtofour is the codec and the policy in one call,
+// sixtofour.Policy.Decapsulate: the wire checks, RFC 6040 and every check
+// of Policy.CheckInbound.
 func decapSixtofour(pol *sixtofour.Policy, pkt []byte) ([]byte, error) {
+	inner, _, err := pol.Decapsulate(pkt, sixtofour.DecapRFC6040)
+	return inner, err
+}
+
+// decapSixtofour2Step is the same in two calls, as a 6to4 site that keeps
+// the codec and the policy apart calls them: sixtofour.Decapsulate (the
+// wire checks and RFC 6040), then Policy.CheckInbound.
+func decapSixtofour2Step(pol *sixtofour.Policy, pkt []byte) ([]byte, error) {
 	inner, outer, err := sixtofour.Decapsulate(pkt, sixtofour.DecapRFC6040)
 	if err != nil {
 		return nil, err
@@ -321,7 +334,9 @@ type Encapper struct {
 	Encap func(buf []byte, off int) ([]byte, error)
 }
 
-// Encappers returns every encapsulator, transit6's first. Each writes the
+// Encappers returns every encapsulator, transit6's first: sixtofour is a
+// sixtofour.Template compiled once for the tunnel, sixtofour-params is
+// sixtofour.Encapsulate with the Params on every packet. Each writes the
 // header of the 6to4 input: 192.0.2.1 to 198.51.100.2, DF, TTL 64, ID
 // 0x1234, DSCP 0 and the inner packet's ECN field copied (RFC 6040 §4.1
 // normal mode, sixtofour's default). Each checks the headroom (20 bytes),
@@ -331,8 +346,10 @@ type Encapper struct {
 func Encappers() []Encapper {
 	p := sixtofour.Params{OuterPolicy: sixtofour.OuterPolicy{TTL: outerTTL}, Src: outerSrc, Dst: outerDst,
 		ID: sixtofourID, DF: true}
+	t, _ := sixtofour.NewTemplate(&p) // cannot fail: the addresses are IPv4 (a zero Template would refuse every packet)
 	return []Encapper{
-		{"sixtofour", func(buf []byte, off int) ([]byte, error) {
+		{"sixtofour", t.Encapsulate},
+		{"sixtofour-params", func(buf []byte, off int) ([]byte, error) {
 			return sixtofour.Encapsulate(buf, off, &p)
 		}},
 		{"hand", newEncapHand(outerSrc, outerDst)},

@@ -34,6 +34,8 @@ func TestNoAllocs(t *testing.T) {
 	noLimit := sixToFour(v4A)
 	noLimit.ICMPRate = -1
 	aPTB := router(t, noLimit)
+	linkBuf, linkOff := withHeadroom(sized(t, site6A, site6B, 1400))
+	refused := router(t, noLimit).Outbound(t0, linkBuf, linkOff).Packet
 
 	sixrd := addr.SixRD{Prefix: netip.MustParsePrefix("2001:db8::/32"), BorderRelays: []netip.Addr{v4Relay}}
 	rd := router(t, Config{Mechanism: SixRD, Local: v4B, SixRD: sixrd})
@@ -84,6 +86,11 @@ func TestNoAllocs(t *testing.T) {
 		},
 		"Router.Outbound packet too big": func() {
 			if r := aPTB.Outbound(t0, bigBuf, bigOff); r.Action() != ActionToHost {
+				t.Fatal(r.Err())
+			}
+		},
+		"Router.TooBigForLink": func() {
+			if r := aPTB.TooBigForLink(t0, refused, 1400); r.Action() != ActionToHost {
 				t.Fatal(r.Err())
 			}
 		},

@@ -144,8 +144,10 @@ func Decapsulate(b []byte, mode DecapECN) (inner []byte, outer Outer, err error)
 		return nil, Outer{}, err
 	}
 	inner = b[hl : hl+packet.IPv6HeaderLen+int(binary.BigEndian.Uint16(b[hl+4:]))]
-	if err := applyECN(b[1], inner, mode); err != nil {
-		return nil, Outer{}, err
+	if packet.TOSECN(b[1]) != packet.NotECT { // else every row leaves the inner field as it is
+		if err := applyECN(b[1], inner, mode); err != nil {
+			return nil, Outer{}, err
+		}
 	}
 	return inner, Outer{b[:hl:hl]}, nil
 }
@@ -223,18 +225,11 @@ func isJumbogram(p []byte) bool {
 // applyECN applies the decapsulation table of mode to the inner packet, in
 // place, given the outer TOS byte.
 func applyECN(tos uint8, inner []byte, mode DecapECN) error {
-	outer := packet.TOSECN(tos)
-	if outer == packet.NotECT {
+	if packet.TOSECN(tos) == packet.NotECT {
 		return nil // every row leaves the inner field as it is
 	}
 	in := packet.ECN(inner[1]>>4) & 3
-	var e packet.ECN
-	var err error
-	if mode == DecapLinux {
-		e, err = packet.DecapsulateECNLinux(outer, in)
-	} else {
-		e, err = packet.DecapsulateECN(outer, in)
-	}
+	e, err := decapECN(tos, in, mode)
 	if err != nil {
 		return err
 	}
@@ -242,4 +237,14 @@ func applyECN(tos uint8, inner []byte, mode DecapECN) error {
 		packet.SetIPv6ECN(inner, e)
 	}
 	return nil
+}
+
+// decapECN returns the inner ECN field the table of mode gives for the
+// outer TOS byte tos over the inner field in, or ErrECNDrop.
+func decapECN(tos uint8, in packet.ECN, mode DecapECN) (packet.ECN, error) {
+	outer := packet.TOSECN(tos)
+	if mode == DecapLinux {
+		return packet.DecapsulateECNLinux(outer, in)
+	}
+	return packet.DecapsulateECN(outer, in)
 }

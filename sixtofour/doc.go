@@ -31,6 +31,11 @@
 // ipaddress says yes up to 3.12 and no from 3.13, without looking inside.
 // Here the embedded IPv4 address decides: 2002:808:808:: is usable,
 // 2002:a9fe:a9fe:: is not.)
+// Policy.Decapsulate does Decapsulate and CheckInbound in one call, with
+// the common 6to4 case checked in one pass (same results and errors as the
+// two steps; FuzzPolicyDecapsulate holds it to them), and Template
+// encapsulates with the outer header's fixed fields and their checksum
+// computed once (same bytes as Encapsulate; FuzzTemplate): the hot paths.
 // Router puts both together with path MTU state, ICMP generation, rate
 // limiting and counters: IPv6 in from the host, IPv4 out to the network and
 // back. None of it touches a socket, a goroutine or the clock: time is an

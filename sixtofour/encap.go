@@ -199,7 +199,8 @@ func Encapsulate(buf []byte, off int, p *Params) ([]byte, error) {
 	if err := p.check(n); err != nil {
 		return nil, err
 	}
-	p.put(buf[off-Headroom:off], buf[off:], n)
+	src, dst := p.Src.As4(), p.Dst.As4()
+	putHeader(buf[off-Headroom:off], buf[off:], n, &p.OuterPolicy, binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:]), p.ID, p.DF)
 	return buf[off-Headroom : off+n], nil
 }
 

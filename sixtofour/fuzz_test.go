@@ -555,3 +555,87 @@ func FuzzOutbound(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTooBigForLink sends the input as an IPv6 packet from the host through
+// a router of every mechanism and has the link refuse what Outbound sent,
+// with the fuzzed link MTU; then offers the raw input to TooBigForLink too.
+// The input is the packet's first bytes and a number of zero bytes to pad
+// it with, its Payload Length set to match, so that the fuzzer can make
+// packets of every size without minimizing a kilobyte of payload. No
+// panics; every packet counted once (the one taken back moves from a sent
+// reason to a drop); a Packet Too Big announces TunnelMTU of the link's
+// MTU, at least 1280 and less than the refused packet; the link's MTU
+// becomes the next hop's path MTU.
+func FuzzTooBigForLink(f *testing.F) {
+	hdr := func(src, dst netip.Addr) []byte { return ip6{src: src, dst: dst}.bytes(f) }
+	siteB := netip.MustParseAddr("2002:c633:6407::1")
+	f.Add(hdr(siteB, site6A), uint16(1360), 1400)                                           // 6to4 direct, PPPoE-narrow link: Packet Too Big 1380
+	f.Add(hdr(siteB, native), uint16(1360), 1400)                                           // through the relay
+	f.Add(hdr(siteB, site6A), uint16(1240), 1200)                                           // link below 1300: nowhere lower to go
+	f.Add(hdr(siteB, site6A), uint16(1360), 1200)                                           // link below 1300: Packet Too Big 1280
+	f.Add(hdr(siteB, site6A), uint16(1360), 0)                                              // no link MTU
+	f.Add(hdr(siteB, site6A), uint16(1360), 87)                                             // link too narrow for any tunnel
+	f.Add(hdr(siteB, site6A), uint16(1360), 1<<20)                                          // link wider than any IPv4 packet
+	f.Add(hdr(site6B, netip.MustParseAddr("2001:db8:1:2:200:5efe:a00:5")), uint16(0), 1300) // ISATAP neighbour, small packet
+	f.Add(tunnelled(f, v4B, v4A, siteB, site6A), uint16(0), 1300)                           // an IPv4 packet as input: not a host packet
+	f.Add([]byte{0x45, 0, 0, 20}, uint16(0), 1400)                                          // truncated IPv4
+
+	f.Fuzz(func(t *testing.T, b []byte, pad uint16, linkMTU int) {
+		b = append(b, make([]byte, pad)...)
+		if len(b) >= packet.IPv6HeaderLen && len(b)-packet.IPv6HeaderLen <= 0xffff && b[0]>>4 == 6 {
+			binary.BigEndian.PutUint16(b[4:6], uint16(len(b)-packet.IPv6HeaderLen))
+		}
+		for _, r := range fuzzRouters(t) {
+			buf := make([]byte, Headroom+len(b))
+			copy(buf[Headroom:], b)
+			sent := r.Outbound(t0, buf, Headroom)
+			checkResult(t, r, Outbound, sent, 1)
+			if sent.Action() == ActionToNetwork {
+				peer := sent.NextHop()
+				before := r.PathMTU(peer, t0)
+				n := len(sent.Packet) - 20
+				res := r.TooBigForLink(t0, sent.Packet, linkMTU)
+				checkResult(t, r, Outbound, res, 1)
+				if c := r.Counters(); c.Get(Outbound, ReasonSentDirect)+c.Get(Outbound, ReasonSentRelay) != 0 {
+					t.Fatal("the refused packet still counts as sent")
+				}
+				switch res.Action() {
+				case ActionToHost:
+					want, _, err := TunnelMTU(linkMTU)
+					if err != nil || res.MTU() != want || res.MTU() < MinTunnelMTU || res.MTU() >= n || res.Reason() != ReasonPacketTooBig {
+						t.Fatalf("Packet Too Big for %d bytes over a %d link: %v", n, linkMTU, res)
+					}
+				case ActionNone:
+					if res.Reason() != ReasonMTUTooSmall && res.Reason() != ReasonPacketTooBig {
+						t.Fatalf("dropped for %v", res.Reason())
+					}
+				default:
+					t.Fatalf("action %v", res.Action())
+				}
+				want := before
+				if linkMTU > 0 && linkMTU < before {
+					want = linkMTU
+				}
+				if got := r.PathMTU(peer, t0); got != want {
+					t.Fatalf("path MTU %d after a %d link, %d before", got, linkMTU, before)
+				}
+			}
+			// Any bytes at all: no panic, nothing for the network, and
+			// only a well-formed ICMPv6 error for the host.
+			res := r.TooBigForLink(t0, append([]byte(nil), b...), linkMTU)
+			switch res.Action() {
+			case ActionNone:
+			case ActionToHost:
+				ip, err := packet.ParseIPv6(res.Packet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m, err := packet.ParseICMPv6(ip); err != nil || m.Type() != packet.ICMPv6PacketTooBig {
+					t.Fatalf("to host: %v", err)
+				}
+			default:
+				t.Fatalf("action %v", res.Action())
+			}
+		}
+	})
+}

@@ -14,6 +14,7 @@ package sixtofour
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 
@@ -104,9 +105,19 @@ type Policy struct {
 	addr6   netip.Addr
 	prefix  netip.Prefix
 	own     pfx    // this node's 6to4 /48 or 6rd delegated prefix
-	site48  uint64 // 6to4: the upper 48 bits of this site's prefix
+	site48  uint64 // 6to4: the upper 48 bits of this site's prefix; others: ^0, which no 48 bits equal
 	cls     *addr.Classifier
 	extraV4 []v4Prefix // TreatAsGlobal's IPv4 prefixes, checked before cls
+	// wire holds what Decapsulate's common case compares, in the order
+	// of the bytes on the wire: as binary.LittleEndian loads them, so
+	// that header words need no byte swap. site48 is this site's
+	// 2002:site (6to4; ^0 otherwise, which no 48 bits equal); extra are
+	// the first four of extraV4 (unused entries match nothing).
+	wire struct {
+		local  uint32
+		site48 uint64
+		extra  [4]v4Prefix
+	}
 
 	// 6to4 and 6rd: the domain prefix (2002::/16 for 6to4), the number of
 	// embedded IPv4 bits k and where they start, and the IPv4 bits common
@@ -154,12 +165,7 @@ func (p *Policy) v4Usable(v4 uint32) bool {
 
 // v4Global is v4Usable's slow path for 6to4.
 func (p *Policy) v4Global(v4 uint32) bool {
-	for _, e := range p.extraV4 {
-		if v4&e.mask == e.addr {
-			return true
-		}
-	}
-	return p.cls.IsGlobalIPv4(v4Addr(v4))
+	return p.extraGlobal(v4) || p.cls.IsGlobalIPv4(v4Addr(v4))
 }
 
 var linkLocal64 = pfxOf(netip.MustParsePrefix("fe80::/64"))
@@ -184,6 +190,12 @@ func NewPolicy(cfg *Config) (*Policy, error) {
 		local:    v4U32(cfg.Local),
 		anyRelay: cfg.AnyRelay,
 		cls:      addr.NewClassifier(cfg.TreatAsGlobal...),
+		site48:   ^uint64(0),
+	}
+	p.wire.local = bits.ReverseBytes32(p.local) // as binary.LittleEndian reads the address on the wire
+	p.wire.site48 = ^uint64(0)
+	for i := range p.wire.extra {
+		p.wire.extra[i] = v4Prefix{addr: 1} // mask 0: v4&0 is never 1
 	}
 	for _, g := range cfg.TreatAsGlobal {
 		if a := g.Addr(); g.IsValid() && (a.Is4() || (a.Is4In6() && g.Bits() >= 96)) {
@@ -197,6 +209,9 @@ func NewPolicy(cfg *Config) (*Policy, error) {
 			}
 			p.extraV4 = append(p.extraV4, v4Prefix{v4U32(a.Unmap()) & m, m})
 		}
+	}
+	for i, e := range p.extraV4[:min(len(p.extraV4), len(p.wire.extra))] {
+		p.wire.extra[i] = v4Prefix{bits.ReverseBytes32(e.addr), bits.ReverseBytes32(e.mask)}
 	}
 	p.site = p.local
 	if cfg.SiteIPv4.IsValid() {
@@ -220,6 +235,7 @@ func NewPolicy(cfg *Config) (*Policy, error) {
 			return nil, err
 		}
 		p.site48 = 0x2002<<32 | uint64(p.site)
+		p.wire.site48 = bits.ReverseBytes64(p.site48 << 16)
 		if r := cfg.SixToFourRelay; r.IsValid() {
 			if !r.Is4() {
 				return bad("6to4 relay %v is not IPv4", r)
@@ -437,9 +453,10 @@ func (p *Policy) checkInbound(osrc, odst uint32, inner []byte) (viaRelay bool, e
 	// site's /48. Every check below passes for it: the outer addresses
 	// are this node's and global, both inner addresses lie in 2000::/3,
 	// and the destination is in this site's prefix.
-	if p.mech == SixToFour && odst == p.local && (plainOctet[osrc>>24] || p.v4Global(osrc)) &&
-		binary.BigEndian.Uint64(inner[8:16]) == 0x2002<<48|uint64(osrc)<<16|uint64(binary.BigEndian.Uint16(inner[14:16])) &&
-		binary.BigEndian.Uint64(inner[24:32])>>16 == p.site48 {
+	// (site48 matches nothing on other mechanisms.)
+	if odst == p.local && binary.BigEndian.Uint64(inner[24:32])>>16 == p.site48 &&
+		binary.BigEndian.Uint64(inner[8:16])>>16 == 0x2002<<32|uint64(osrc) &&
+		(plainOctet[osrc>>24] || p.extraGlobal(osrc) || p.cls.IsGlobalIPv4(v4Addr(osrc))) {
 		return false, nil
 	}
 	if odst != p.local {
@@ -625,4 +642,17 @@ func (p *Policy) nextHop(inner []byte) (v4 uint32, viaRelay bool, err error) {
 		return 0, false, ErrRoutingLoop
 	}
 	return v4, viaRelay, nil
+}
+
+// viaRelay reports whether a packet checkInbound accepted from osrc came
+// through a relay, as checkInbound reports it: a native inner source on
+// 6to4 or 6rd, an outer source in the ISATAP PRL.
+func (p *Policy) viaRelay(osrc uint32, inner []byte) bool {
+	switch p.mech {
+	case SixToFour, SixRD:
+		return !p.domain.contains(u128At(inner[8:24]))
+	case ISATAP:
+		return slices.Contains(p.prl, osrc)
+	}
+	return false
 }

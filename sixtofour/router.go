@@ -117,7 +117,8 @@ func (r Result) String() string {
 //
 // Outbound and Inbound may run at the same time on two goroutines, but
 // each must be called by one goroutine at a time; Expire belongs with
-// Inbound. Counters, Policy, PathMTU and MTU may be called from anywhere.
+// Inbound, TooBigForLink with Outbound. Counters, Policy, PathMTU and MTU
+// may be called from anywhere.
 type Router struct {
 	pol      *Policy
 	mtu      int // configured tunnel MTU, 0: follow the path MTU
@@ -326,6 +327,77 @@ func (r *Router) icmpv6Out(now time.Time, cause error, typ, code uint8, param ui
 	return result(ActionToHost, res.Reason(), out, 0, 0)
 }
 
+// TooBigForLink takes back a packet Outbound sent to the network
+// (ActionToNetwork) that the network refused as longer than linkMTU, the
+// MTU of the IPv4 route toward its next hop. That is what a raw socket with
+// IP_HDRINCL does with any packet longer than its route's MTU, DF or not:
+// Linux returns EMSGSIZE and neither sends nor fragments it. pkt is the
+// Result.Packet, unmodified; linkMTU is the route's MTU (see
+// netcfg.Handle.RouteMTU), larger than 0.
+//
+// The packet is no longer counted as sent (ReasonSentDirect or
+// ReasonSentRelay); linkMTU becomes the path MTU toward its next hop, as a
+// Fragmentation Needed would make it (for PMTUTimeout, only ever lowered),
+// so the next oversize packet gets a Packet Too Big from Outbound; and the
+// packet itself is answered as Outbound answers a packet over the tunnel
+// MTU, as Linux's sit checks every packet against its route's MTU before
+// sending (the notes' §1.2):
+//
+//   - ActionToHost with ReasonPacketTooBig: an ICMPv6 Packet Too Big for
+//     the host, announcing MTU() = TunnelMTU(linkMTU) capped by
+//     Config.MTU, in the router's scratch buffer (valid until the next
+//     Outbound or TooBigForLink; rate limited, ActionNone when the limit
+//     or RFC 4443 §2.4(e) says no).
+//   - ActionNone with ReasonMTUTooSmall: the packet fits that MTU (which
+//     is 1280 when the route's MTU is below 1300: the tunnel MTU cannot go
+//     lower, and DF would be clear) and still does not fit the link, or
+//     the link is narrower than 88 bytes. Linux fragments such a packet in
+//     the kernel; a raw socket cannot.
+//   - ActionNone with the decoder's reason (ReasonTruncated,
+//     ReasonBadVersion, ReasonBadIHL, ReasonNotProto41,
+//     ReasonInnerTruncated, ...) when pkt is not a protocol-41 packet with
+//     a 20-byte header: nothing is taken back.
+//
+// Call it from the goroutine that calls Outbound. It does not allocate.
+func (r *Router) TooBigForLink(now time.Time, pkt []byte, linkMTU int) Result {
+	switch {
+	case len(pkt) < packet.IPv4HeaderLen:
+		return r.drop(Outbound, packet.ErrTruncated)
+	case pkt[0]>>4 != 4:
+		return r.drop(Outbound, packet.ErrBadVersion)
+	case pkt[0]&0x0f != 5:
+		return r.drop(Outbound, packet.ErrBadIHL)
+	case pkt[9] != packet.ProtoIPv6:
+		return r.drop(Outbound, ErrNotProto41)
+	}
+	inner := pkt[packet.IPv4HeaderLen:]
+	n, err := innerLen(inner)
+	if err != nil {
+		return r.drop(Outbound, err)
+	}
+	inner = inner[:n]
+	if _, viaRelay, err := r.pol.nextHop(inner); err == nil {
+		sent := ReasonSentDirect
+		if viaRelay {
+			sent = ReasonSentRelay
+		}
+		r.counts[Outbound].n[sent].Add(^uint64(0)) // minus one
+	}
+	peer := binary.BigEndian.Uint32(pkt[16:20])
+	if linkMTU > 0 && linkMTU < r.pathMTUFor(peer, now) {
+		r.pmtu.update(peer, linkMTU, now)
+	}
+	mtu, _, err := TunnelMTU(linkMTU)
+	if r.mtu > 0 && r.mtu < mtu {
+		mtu = r.mtu
+	}
+	if err != nil || n <= mtu {
+		return r.drop(Outbound, ErrMTUTooSmall)
+	}
+	res := r.icmpv6Out(now, ErrPacketTooBig, packet.ICMPv6PacketTooBig, 0, uint32(mtu), inner)
+	return result(res.Action(), res.Reason(), res.Packet, 0, mtu)
+}
+
 // Inbound handles one IPv4 packet from the network, at the start of pkt
 // (bytes after its Total Length are ignored), and returns what to do:
 //
@@ -355,45 +427,59 @@ func (r *Router) icmpv6Out(now time.Time, cause error, typ, code uint8, param ui
 // form even when it is not for us. It does not allocate (the reassembler allocates a slot's buffer the
 // first time the slot is used).
 func (r *Router) Inbound(now time.Time, pkt []byte) Result {
-	hl, err := decap(pkt)
-	switch err {
-	case nil:
-	case ErrNotProto41:
-		if pkt[9] == packet.ProtoICMP {
-			return r.inboundICMP(now, pkt)
-		}
-		return r.drop(Inbound, err)
-	case ErrFragmented:
-		res, ok := r.fragment(now, pkt)
-		if !ok {
+	// Policy.Decapsulate accepts exactly what the router delivers, and
+	// delivers it the same way; undecapsulated sorts out its refusals.
+	inner, _, err := r.pol.Decapsulate(pkt, r.decapECN)
+	if err != nil {
+		var res Result
+		if pkt, inner, res = r.undecapsulated(now, pkt, err); inner == nil {
 			return res
 		}
-		pkt = res.Packet
-		hl = int(pkt[0]&0x0f) * 4
-	default:
-		return r.drop(Inbound, err)
-	}
-	osrc, odst := binary.BigEndian.Uint32(pkt[12:16]), binary.BigEndian.Uint32(pkt[16:20])
-	if odst != r.pol.local {
-		return r.noTunnel(now, ErrNoTunnel, pkt)
-	}
-	if r.pol.mech == SixInFour && osrc != r.pol.remote {
-		return r.noTunnel(now, ErrNotFromRemote, pkt)
-	}
-	inner := pkt[hl : hl+packet.IPv6HeaderLen+int(binary.BigEndian.Uint16(pkt[hl+4:]))]
-	viaRelay, err := r.pol.checkInbound(osrc, odst, inner)
-	if err != nil {
-		return r.drop(Inbound, err)
-	}
-	if err := applyECN(pkt[1], inner, r.decapECN); err != nil {
-		return r.drop(Inbound, err)
 	}
 	reason := ReasonReceivedDirect
-	if viaRelay {
+	if r.pol.viaRelay(binary.BigEndian.Uint32(pkt[12:16]), inner) {
 		reason = ReasonReceivedRelay
 	}
 	r.count(Inbound, reason)
 	return result(ActionToHost, reason, inner, 0, 0)
+}
+
+// undecapsulated handles a packet Policy.Decapsulate refused with err: an
+// ICMPv4 error, an outer fragment, a refusal. It returns the result, or
+// for a fragment that completed a datagram Policy.Decapsulate accepts, the
+// datagram and its inner packet.
+//
+// The router puts the policy before the ECN table, as Linux's sit driver
+// does (its ECN step comes last): an ErrECNDrop is reported only if the
+// policy accepts the packet. A packet for no tunnel may get an ICMPv4
+// error.
+func (r *Router) undecapsulated(now time.Time, pkt []byte, err error) (dg, inner []byte, res Result) {
+	switch err {
+	case ErrNotProto41:
+		if pkt[9] == packet.ProtoICMP {
+			return nil, nil, r.inboundICMP(now, pkt)
+		}
+	case ErrFragmented:
+		res, ok := r.fragment(now, pkt)
+		if !ok {
+			return nil, nil, res
+		}
+		pkt = res.Packet
+		if inner, _, err = r.pol.Decapsulate(pkt, r.decapECN); err == nil {
+			return pkt, inner, Result{}
+		}
+	}
+	if err == ErrECNDrop { // decap accepted pkt
+		hl := int(pkt[0]&0x0f) * 4
+		inner := pkt[hl : hl+packet.IPv6HeaderLen+int(binary.BigEndian.Uint16(pkt[hl+4:]))]
+		if _, perr := r.pol.checkInbound(binary.BigEndian.Uint32(pkt[12:16]), binary.BigEndian.Uint32(pkt[16:20]), inner); perr != nil {
+			err = perr
+		}
+	}
+	if err == ErrNoTunnel || err == ErrNotFromRemote {
+		return nil, nil, r.noTunnel(now, err, pkt)
+	}
+	return nil, nil, r.drop(Inbound, err)
 }
 
 // fragment offers an outer fragment, whose header decap validated, to the

@@ -356,3 +356,107 @@ func TestRouterConcurrent(t *testing.T) {
 	assert.Equal(t, uint64(n/10), c.Get(Inbound, ReasonPMTUUpdated))
 	assert.Equal(t, 1400, a.PathMTU(v4B, t0))
 }
+
+// TestTooBigForLink follows packets the local link refuses (a raw socket's
+// EMSGSIZE) back to the host as Linux's sit would answer them before
+// sending (the notes' §1.2): the tunnel MTU is the link's MTU − 20, 1280
+// without DF below 1300; the refused packet leaves the sent count.
+func TestTooBigForLink(t *testing.T) {
+	cfg := sixToFour(v4A)
+	cfg.ICMPRate = -1
+	r := router(t, cfg)
+	count := func(reason Reason) uint64 { return r.Counters().Get(Outbound, reason) }
+
+	// A 1400-byte packet leaves for B on the assumed 1500-byte path; the
+	// link at A is 1400 bytes wide and refuses its 1420 bytes of IPv4.
+	big := sized(t, site6A, site6B, 1400)
+	sent := out(r, big)
+	require.Equal(t, ActionToNetwork, sent.Action(), sent.Err())
+	require.Equal(t, uint64(1), count(ReasonSentDirect))
+	res := r.TooBigForLink(t0, sent.Packet, 1400)
+	require.Equal(t, ActionToHost, res.Action(), res.Err())
+	assert.Equal(t, ReasonPacketTooBig, res.Reason())
+	assert.ErrorIs(t, res.Err(), ErrPacketTooBig)
+	assert.Equal(t, 1380, res.MTU())
+	m := icmp6(t, res.Packet)
+	assert.Equal(t, uint8(packet.ICMPv6PacketTooBig), m.Type())
+	assert.Equal(t, r.Policy().Addr(), m.IP().Src())
+	assert.Equal(t, site6A, m.IP().Dst())
+	mtu, invoking, err := m.ErrorMessage()
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1380), mtu)
+	assert.Equal(t, big[:len(invoking)], invoking, "quotes the refused packet")
+	assert.Zero(t, count(ReasonSentDirect), "taken back")
+	assert.Equal(t, uint64(1), count(ReasonPacketTooBig))
+	assert.Equal(t, uint64(1), count(ReasonICMPv6Sent))
+	assert.Equal(t, 1400, r.PathMTU(v4B, t0), "the link's MTU is B's path MTU now")
+	assert.Equal(t, DefaultPathMTU, r.PathMTU(v4Other, t0), "and no one else's")
+
+	// The next oversize packet toward B gets its Packet Too Big from
+	// Outbound; one that fits the 1380 goes.
+	res = out(r, big)
+	require.Equal(t, ActionToHost, res.Action())
+	assert.Equal(t, 1380, res.MTU())
+	res = out(r, sized(t, site6A, site6B, 1380))
+	require.Equal(t, ActionToNetwork, res.Action(), res.Err())
+	assert.NotZero(t, res.Packet[6]&0x40, "DF")
+
+	// Through the relay: sent-relay is taken back.
+	sent = out(r, sized(t, site6A, native, 1400))
+	require.Equal(t, ReasonSentRelay, sent.Reason())
+	res = r.TooBigForLink(t0, sent.Packet, 1400)
+	assert.Equal(t, ActionToHost, res.Action())
+	assert.Zero(t, count(ReasonSentRelay))
+
+	// A link below 1300: the tunnel MTU stays 1280 without DF, so a
+	// 1280-byte packet has nowhere lower to go; a larger one is told 1280.
+	r = router(t, cfg)
+	sent = out(r, sized(t, site6A, site6B, 1280))
+	res = r.TooBigForLink(t0, sent.Packet, 1200)
+	assert.Equal(t, ActionNone, res.Action())
+	assert.Equal(t, ReasonMTUTooSmall, res.Reason())
+	assert.Zero(t, count(ReasonSentDirect))
+	mtu2, df, err := r.MTU(v4B, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 1280, mtu2)
+	assert.False(t, df)
+	sent = out(router(t, cfg), sized(t, site6A, site6B, 1400)) // sent by another router: nothing to take back here
+	res = r.TooBigForLink(t0, sent.Packet, 1200)
+	require.Equal(t, ActionToHost, res.Action())
+	assert.Equal(t, 1280, res.MTU())
+
+	// Refusals of what is not a packet of ours: nothing is taken back, no
+	// path MTU is learned.
+	r = router(t, cfg)
+	sent = out(r, sized(t, site6A, site6B, 1400))
+	notP41 := append([]byte(nil), sent.Packet...)
+	notP41[9] = packet.ProtoTCP
+	for _, tc := range []struct {
+		name   string
+		pkt    []byte
+		reason Reason
+	}{
+		{"empty", nil, ReasonTruncated},
+		{"IPv6, not IPv4", sized(t, site6A, site6B, 100), ReasonBadVersion},
+		{"IPv4 options", append([]byte{0x46}, sent.Packet[1:]...), ReasonBadIHL},
+		{"not protocol 41", notP41, ReasonNotProto41},
+		{"inner header cut short", sent.Packet[:50], ReasonInnerTruncated},
+		{"inner packet cut short", sent.Packet[:60], ReasonLengthMismatch},
+	} {
+		res := r.TooBigForLink(t0, tc.pkt, 1400)
+		assert.Equal(t, ActionNone, res.Action(), tc.name)
+		assert.Equal(t, tc.reason, res.Reason(), tc.name)
+	}
+	assert.Equal(t, uint64(1), count(ReasonSentDirect))
+	assert.Equal(t, DefaultPathMTU, r.PathMTU(v4B, t0))
+
+	// No usable link MTU: the packet is taken back and dropped.
+	for _, linkMTU := range []int{0, 87} {
+		r = router(t, cfg)
+		sent = out(r, sized(t, site6A, site6B, 1400))
+		res = r.TooBigForLink(t0, sent.Packet, linkMTU)
+		assert.Equal(t, ActionNone, res.Action(), linkMTU)
+		assert.Equal(t, ReasonMTUTooSmall, res.Reason(), linkMTU)
+		assert.Zero(t, count(ReasonSentDirect), linkMTU)
+	}
+}

@@ -38,6 +38,7 @@ type tunnelFlags struct {
 	ttl        string
 	tos        string
 	global     prefixList
+	innerSrc   prefixList
 	ifname     string
 	addr       string
 	updateURL  string
@@ -49,7 +50,7 @@ type tunnelFlags struct {
 func tunnelUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: transit6 tunnel 6to4 --local IPV4 [--relay IPV4] [flags]
        transit6 tunnel 6rd --local IPV4 --6rd-prefix P --6rd-mask-len N --br IPV4 [flags]
-       transit6 tunnel 6in4 --local IPV4 --remote IPV4 [--addr ADDR/LEN] [flags]
+       transit6 tunnel 6in4 --local IPV4 --remote IPV4 [--addr ADDR/LEN] [--inner-source P,...] [flags]
        transit6 tunnel isatap --local IPV4 [--prl IPV4,...] [--prefix P/64] [flags]
 
 A protocol-41 tunnel (RFC 3056, 5969, 5214, 4213) between a TUN interface and
@@ -88,10 +89,11 @@ func parseTunnelFlags(args []string, stderr io.Writer) (*tunnelFlags, error) {
 	fs.StringVar(&f.br, "br", "", "6rd: border relay `IPV4[,IPV4...]`")
 	fs.StringVar(&f.prl, "prl", "", "ISATAP: potential router list `IPV4[,IPV4...]`")
 	fs.StringVar(&f.prefix, "prefix", "", "ISATAP: on-link `prefix` (a /64)")
-	fs.IntVar(&f.mtu, "mtu", 0, "tunnel `MTU` (default 1480 following the path MTU for 6to4 and 6in4, 1280 for 6rd and ISATAP)")
+	fs.IntVar(&f.mtu, "mtu", 0, "tunnel `MTU` (default: 6to4 and 6in4 follow the path MTU, starting from the IPv4 route's MTU − 20; 1280 for 6rd and ISATAP)")
 	fs.StringVar(&f.ttl, "ttl", "inherit", "outer TTL: `N` (1-255) or inherit")
 	fs.StringVar(&f.tos, "tos", "0", "outer TOS: `N` (0-255, ECN bits ignored) or inherit")
 	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated), e.g. 198.51.100.0/24 in a lab")
+	fs.Var(&f.innerSrc, "inner-source", "6in4: accept only these IPv6 inner source `prefixes` (comma-separated or repeated) from the remote, and link-local ones (RFC 4213 §3.6 ingress filter)")
 	fs.StringVar(&f.ifname, "ifname", "", "TUN interface `name` (default tun6to4, tun6rd, tun6in4, isatap0)")
 	fs.StringVar(&f.addr, "addr", "", "interface `ADDR[/LEN]` instead of the derived one")
 	fs.StringVar(&f.updateURL, "update-url", "", "6in4: tunnel broker update `URL` (HE's dyndns2-style API), called once at start")
@@ -186,7 +188,7 @@ func tunnelConfig(f *tunnelFlags) (tunnelio.Config, error) {
 		{"remote", f.remote, sixtofour.SixInFour}, {"relay", f.relay, sixtofour.SixToFour},
 		{"6rd-prefix", f.sixrd, sixtofour.SixRD}, {"br", f.br, sixtofour.SixRD},
 		{"prl", f.prl, sixtofour.ISATAP}, {"prefix", f.prefix, sixtofour.ISATAP},
-		{"update-url", f.updateURL, sixtofour.SixInFour},
+		{"update-url", f.updateURL, sixtofour.SixInFour}, {"inner-source", f.innerSrc.String(), sixtofour.SixInFour},
 	} {
 		if err := only(c.name, c.val, c.m); err != nil {
 			return cfg, err
@@ -239,6 +241,12 @@ func tunnelConfig(f *tunnelFlags) (tunnelio.Config, error) {
 		if f.router {
 			return cfg, errors.New("--router does not apply to 6in4")
 		}
+		for _, p := range f.innerSrc {
+			if !p.Addr().Is6() || p.Addr().Is4In6() {
+				return cfg, fmt.Errorf("--inner-source %v is not an IPv6 prefix", p)
+			}
+		}
+		e.InnerSources = f.innerSrc
 	}
 	if f.addr != "" {
 		p, err := netip.ParsePrefix(f.addr)

@@ -18,4 +18,7 @@ var (
 	// ErrBadMTU reports an MTU outside [68, 65535] (RFC 791 minimum, the
 	// largest IP packet).
 	ErrBadMTU = errors.New("netcfg: MTU out of range")
+	// ErrBadAddr reports an address RouteMTU cannot look a route up for: the
+	// zero Addr or an IPv4-mapped IPv6 one, or a source of the other family.
+	ErrBadAddr = errors.New("netcfg: invalid address")
 )

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Route is a unicast route through one interface.
@@ -153,4 +154,115 @@ func fromNetlink(nr netlink.Route, is4 bool) Route {
 		r.Table = nr.Table
 	}
 	return r
+}
+
+// RouteMTU returns the MTU of the route the kernel picks for packets to dst
+// from src (the zero Addr: from any source), as `ip route get dst from src`
+// finds it, policy rules included: the route's own MTU metric if it has one
+// (`ip route add ... mtu N`, or a path MTU the kernel learned from an ICMP
+// Fragmentation Needed, RFC 1191, while it holds), else the MTU of the
+// interface it leaves by (for a multipath route, that of the next hop the
+// kernel picks for this flow). A route MTU larger than its interface's is
+// not reported: the interface cannot send such packets, and the kernel
+// refuses them to a raw socket. This is the MTU Linux's sit tunnel
+// subtracts its 20 bytes from (the protocol-41 notes' §1.2), and the
+// largest packet a raw socket with IP_HDRINCL may send there: the kernel
+// refuses longer ones with EMSGSIZE and does not fragment them.
+//
+// A dst that is the unspecified address (0.0.0.0 or ::) stands for the
+// default route of its family, which the kernel's lookup would answer with
+// the loopback interface: RouteMTU then reports the main table's default
+// route (0.0.0.0/0 or ::/0) with the lowest metric (its MTU metric, else
+// the smallest MTU of its interfaces, since any of its next hops may be
+// taken), and ignores src.
+//
+// It returns ErrBadAddr for an invalid dst or src, and an error wrapping
+// the kernel's errno when there is no route (unix.ENETUNREACH, also for a
+// missing default route; unix.EHOSTUNREACH, unix.EACCES for unreachable
+// and prohibit routes).
+func (c *Handle) RouteMTU(dst, src netip.Addr) (int, error) {
+	if !dst.IsValid() || dst.Is4In6() || src.Is4In6() || (src.IsValid() && src.Is4() != dst.Is4()) {
+		return 0, ErrBadAddr
+	}
+	var nr netlink.Route
+	if dst.IsUnspecified() {
+		r, err := c.defaultRoute(dst.Is4())
+		if err != nil {
+			return 0, err
+		}
+		nr = r
+	} else {
+		var opts *netlink.RouteGetOptions
+		if src.IsValid() {
+			opts = &netlink.RouteGetOptions{SrcAddr: src.AsSlice()}
+		}
+		rs, err := c.h.RouteGetWithOptions(dst.AsSlice(), opts)
+		if err != nil {
+			return 0, fmt.Errorf("netcfg: route to %v from %v: %w", dst, src, err)
+		}
+		if len(rs) == 0 {
+			return 0, fmt.Errorf("netcfg: route to %v from %v: %w", dst, src, unix.ENETUNREACH)
+		}
+		nr = rs[0]
+	}
+	mtu := 0
+	links := []int{nr.LinkIndex}
+	if nr.LinkIndex == 0 {
+		links = links[:0]
+		for _, nh := range nr.MultiPath {
+			links = append(links, nh.LinkIndex)
+		}
+	}
+	for _, idx := range links {
+		l, err := c.h.LinkByIndex(idx)
+		if err != nil {
+			return 0, fmt.Errorf("netcfg: interface %d of the route to %v: %w", idx, dst, err)
+		}
+		if m := l.Attrs().MTU; mtu == 0 || m < mtu {
+			mtu = m
+		}
+	}
+	if nr.MTU > 0 && (mtu == 0 || nr.MTU < mtu) {
+		mtu = nr.MTU
+	}
+	if mtu == 0 {
+		return 0, fmt.Errorf("netcfg: route to %v has no interface: %w", dst, unix.ENETUNREACH)
+	}
+	return mtu, nil
+}
+
+// defaultRoute returns the unicast default route of the main table with
+// the lowest metric.
+func (c *Handle) defaultRoute(is4 bool) (netlink.Route, error) {
+	family := netlink.FAMILY_V6
+	if is4 {
+		family = netlink.FAMILY_V4
+	}
+	var nrs []netlink.Route
+	var err error
+	for range 5 { // a dump interrupted by a concurrent change is retried
+		nrs, err = c.h.RouteList(nil, family)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return netlink.Route{}, fmt.Errorf("netcfg: default route: %w", err)
+	}
+	best := -1
+	for i, nr := range nrs {
+		if nr.Dst != nil {
+			if ones, _ := nr.Dst.Mask.Size(); ones != 0 {
+				continue
+			}
+		}
+		if nr.Type != unix.RTN_UNICAST || (best >= 0 && nr.Priority >= nrs[best].Priority) {
+			continue
+		}
+		best = i
+	}
+	if best < 0 {
+		return netlink.Route{}, fmt.Errorf("netcfg: no default route: %w", unix.ENETUNREACH)
+	}
+	return nrs[best], nil
 }

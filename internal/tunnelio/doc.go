@@ -37,6 +37,19 @@
 // time (the protocol-41 and ICMP loops share a mutex, taken once per
 // batch), as the router requires.
 //
+// # MTU
+//
+// As Linux's sit does, the tunnel takes its path MTU from the kernel's
+// route to its peer (PathPeer: the 6in4 remote, the 6to4 relay, the 6rd
+// border relay, the first ISATAP PRL entry, else the default route) unless
+// it is configured, and its TUN MTU is that minus 20 (1280 with DF clear
+// under 1300; proto41.md §1.2). A packet the kernel still refuses as too
+// long for the outgoing link (EMSGSIZE: the link narrowed after start-up)
+// is not counted as sent: the router records the link's MTU for that next
+// hop and answers the host with an ICMPv6 Packet Too Big
+// (sixtofour.Router.TooBigForLink), so the host's path MTU discovery
+// converges instead of the packets vanishing.
+//
 // # Interface configuration
 //
 // [Plan] derives what the interface gets, as Linux's sit and OpenWrt set

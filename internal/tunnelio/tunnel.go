@@ -14,7 +14,9 @@ import (
 	"github.com/transit6/transit6/internal/netcfg"
 	"github.com/transit6/transit6/internal/rawip"
 	"github.com/transit6/transit6/internal/tun"
+	"github.com/transit6/transit6/packet"
 	"github.com/transit6/transit6/sixtofour"
+	"golang.org/x/sys/unix"
 )
 
 // ProtoIPv6 is the IP protocol number of IPv6 encapsulated in IPv4 (RFC
@@ -33,6 +35,8 @@ var ErrNoAddr = errors.New("tunnelio: no tunnel address")
 type Config struct {
 	// Engine is the router's configuration. Its MTU, if 0, is set from
 	// DefaultMTU for the mechanisms whose default is static (6rd, ISATAP).
+	// Its PathMTU, if 0, is the MTU of the IPv4 route PathPeer names (see
+	// New).
 	Engine sixtofour.Config
 
 	// IfName is the TUN interface name; DefaultIfName if empty.
@@ -66,16 +70,59 @@ func DefaultIfName(m sixtofour.Mechanism) string {
 	return "tun6to4"
 }
 
-// DefaultMTU returns the tunnel MTU used when none is configured: 1480
-// (Ethernet's 1500 − 20, Linux sit's default, following the path MTU) for
-// 6to4 and 6in4, and the static 1280 that RFC 5969 §9.1 and OpenWrt use for
-// 6rd and the ISATAP packaging recommends (the notes' §3, §4).
+// DefaultMTU returns the tunnel MTU used when none is configured and the
+// route's MTU is unknown: 1480 (Ethernet's 1500 − 20, Linux sit's default,
+// following the path MTU) for 6to4 and 6in4, and the static 1280 that RFC
+// 5969 §9.1 and OpenWrt use for 6rd and the ISATAP packaging recommends
+// (the notes' §3, §4). New replaces the 1480 by the MTU of the route
+// PathPeer names, minus 20.
 func DefaultMTU(m sixtofour.Mechanism) int {
 	switch m {
 	case sixtofour.SixRD, sixtofour.ISATAP:
 		return sixtofour.MinTunnelMTU
 	}
 	return sixtofour.DefaultPathMTU - 20
+}
+
+// PathPeer returns the IPv4 address whose route stands for the tunnel's
+// path when New derives the path MTU, or 0.0.0.0 for the default route
+// (see netcfg.Handle.RouteMTU):
+//
+//   - 6in4: the remote, the only peer, as Linux's sit binds a
+//     point-to-point tunnel to the route to its remote (the notes' §1.2);
+//   - a 6to4 site with a relay: the relay;
+//   - a 6rd CE: the first border relay;
+//   - an ISATAP host: the first PRL entry;
+//   - otherwise (a 6to4 site without a relay or a 6to4 relay, a 6rd border
+//     relay, an ISATAP router), whose peers are anyone: the default route,
+//     which carries the traffic of a site to the Internet. A peer reached
+//     by a narrower route is found out when the kernel refuses a packet to
+//     it (see Tunnel.Run).
+//
+// An address equal to Local (a relay listed in its own configuration)
+// gives the default route too.
+func PathPeer(cfg *sixtofour.Config) netip.Addr {
+	var peer netip.Addr
+	switch cfg.Mechanism {
+	case sixtofour.SixInFour:
+		peer = cfg.Remote
+	case sixtofour.SixToFour:
+		if !cfg.Relay {
+			peer = cfg.SixToFourRelay
+		}
+	case sixtofour.SixRD:
+		if !cfg.Relay && len(cfg.SixRD.BorderRelays) > 0 {
+			peer = cfg.SixRD.BorderRelays[0]
+		}
+	case sixtofour.ISATAP:
+		if !cfg.Relay && len(cfg.PRL) > 0 {
+			peer = cfg.PRL[0]
+		}
+	}
+	if !peer.Is4() || peer == cfg.Local {
+		return netip.IPv4Unspecified()
+	}
+	return peer
 }
 
 // Plan returns the interface addresses and routes for a tunnel configured
@@ -139,7 +186,16 @@ type Tunnel struct {
 	addrs  []netip.Prefix
 	routes []netcfg.Route
 	mtu    int
+	path   string // where the path MTU came from, for Describe
 	logf   func(format string, a ...any)
+
+	// refusedMTU remembers the last route MTU looked up for a packet the
+	// kernel refused (see refused); the outbound loop owns it.
+	refusedMTU struct {
+		dst netip.Addr
+		mtu int
+		at  time.Time
+	}
 
 	inMu      sync.Mutex // serializes Router.Inbound and Expire
 	closeOnce sync.Once
@@ -150,6 +206,16 @@ type Tunnel struct {
 // raw protocol-41 and ICMP sockets bound to cfg.Engine.Local, in the
 // calling thread's network namespace. It needs CAP_NET_ADMIN and
 // CAP_NET_RAW. On error everything made so far is undone.
+//
+// Unless cfg.Engine.PathMTU is set, New asks the kernel for the MTU of the
+// IPv4 route from Local toward PathPeer(&cfg.Engine) and makes it the
+// router's path MTU, as Linux's sit does (the notes' §1.2): the TUN MTU is
+// then that MTU − 20 (1280, with DF cleared, below 1300) unless
+// cfg.Engine.MTU sets it, and a narrower local link (PPPoE's 1492, say)
+// gets a narrower tunnel instead of packets the kernel refuses. If the
+// kernel has no such route, the path MTU stays sixtofour.DefaultPathMTU
+// and New logs why. cfg.Engine.MTU still caps the tunnel MTU, and a
+// static MTU (6rd, ISATAP, --mtu) keeps the TUN MTU whatever the route.
 func New(cfg Config) (*Tunnel, error) {
 	m := cfg.Engine.Mechanism
 	if cfg.IfName == "" {
@@ -161,24 +227,34 @@ func New(cfg Config) (*Tunnel, error) {
 	if cfg.Addr.IsValid() {
 		cfg.Engine.Addr = cfg.Addr.Addr()
 	}
-	r, err := sixtofour.NewRouter(cfg.Engine)
-	if err != nil {
-		return nil, err
-	}
-	t := &Tunnel{cfg: cfg, router: r, logf: func(string, ...any) {}}
+	t := &Tunnel{logf: func(string, ...any) {}}
 	if cfg.Log != nil {
 		t.logf = cfg.Log.Printf
 	}
+	var err error
+	if t.nc, err = netcfg.New(); err != nil {
+		return nil, err
+	}
+	if cfg.Engine.PathMTU == 0 {
+		cfg.Engine.PathMTU, t.path = t.routeMTU(&cfg.Engine)
+	}
+	t.cfg = cfg
+	if t.router, err = sixtofour.NewRouter(cfg.Engine); err != nil {
+		t.Close()
+		return nil, err
+	}
 	t.mtu = cfg.Engine.MTU
 	if t.mtu == 0 {
-		mtu, _, err := sixtofour.TunnelMTU(r.PathMTU(netip.Addr{}, time.Time{}))
+		mtu, _, err := sixtofour.TunnelMTU(t.router.PathMTU(netip.Addr{}, time.Time{}))
 		if err != nil {
+			t.Close()
 			return nil, err
 		}
 		t.mtu = mtu
 	}
-	t.addrs, t.routes = Plan(&cfg.Engine, r.Policy(), cfg.Addr)
+	t.addrs, t.routes = Plan(&cfg.Engine, t.router.Policy(), cfg.Addr)
 	if len(t.addrs) == 0 {
+		t.Close()
 		return nil, ErrNoAddr
 	}
 	if err := t.open(); err != nil {
@@ -188,12 +264,28 @@ func New(cfg Config) (*Tunnel, error) {
 	return t, nil
 }
 
+// routeMTU returns the path MTU New gives the router: the MTU of the route
+// toward PathPeer, or DefaultPathMTU if the kernel has none; and a
+// description of where it came from.
+func (t *Tunnel) routeMTU(cfg *sixtofour.Config) (int, string) {
+	peer := PathPeer(cfg)
+	what := "the route to " + peer.String()
+	if peer.IsUnspecified() {
+		what = "the default route"
+	}
+	mtu, err := t.nc.RouteMTU(peer, cfg.Local)
+	if err != nil {
+		t.logf("path MTU: %v; assuming %d", err, sixtofour.DefaultPathMTU)
+		return sixtofour.DefaultPathMTU, "assumed"
+	}
+	// A loopback route (a tunnel to this host) is wider than any IPv4
+	// packet.
+	return min(mtu, packet.IPv4MaxLen), "by " + what
+}
+
 func (t *Tunnel) open() error {
 	var err error
 	if t.dev, err = tun.OpenWithOptions(t.cfg.IfName, t.mtu, tun.Options{Offload: !t.cfg.NoOffload}); err != nil {
-		return err
-	}
-	if t.nc, err = netcfg.New(); err != nil {
 		return err
 	}
 	name := t.dev.Name()
@@ -315,6 +407,7 @@ func (t *Tunnel) outbound() error {
 	sizes := make([]int, n)
 	toNet := make([][]byte, 0, n)
 	one := make([][]byte, 1)
+	refused := func(pkt []byte) error { return t.refused(pkt, one) }
 	var errs rateLog
 	for {
 		k, err := t.dev.Read(bufs, sizes, off)
@@ -341,15 +434,16 @@ func (t *Tunnel) outbound() error {
 				}
 			}
 		}
-		if err := t.writeNet(toNet, &errs); err != nil {
+		if err := t.writeNet(toNet, &errs, refused); err != nil {
 			return err
 		}
 	}
 }
 
 // writeNet sends pkts to the network, dropping (and logging) each packet
-// the kernel refuses.
-func (t *Tunnel) writeNet(pkts [][]byte, errs *rateLog) error {
+// the kernel refuses. Packets of Router.Outbound pass tooBig, which takes
+// those refused as longer than their route's MTU (EMSGSIZE); others nil.
+func (t *Tunnel) writeNet(pkts [][]byte, errs *rateLog, tooBig func([]byte) error) error {
 	for len(pkts) > 0 {
 		k, err := t.raw.WriteBatch(pkts, 0)
 		if err == nil {
@@ -358,8 +452,53 @@ func (t *Tunnel) writeNet(pkts [][]byte, errs *rateLog) error {
 		if !transient(err) {
 			return err
 		}
-		errs.log(t.logf, "raw write: %v", err)
+		if tooBig != nil && k < len(pkts) && errors.Is(err, unix.EMSGSIZE) {
+			if err := tooBig(pkts[k]); err != nil {
+				return err
+			}
+		} else {
+			errs.log(t.logf, "raw write: %v", err)
+		}
 		pkts = pkts[min(k+1, len(pkts)):]
+	}
+	return nil
+}
+
+// refusedLookupInterval is how long the route MTU looked up for a refused
+// packet stands for later ones to the same next hop.
+const refusedLookupInterval = time.Second
+
+// refused handles an encapsulated packet the kernel refused with EMSGSIZE:
+// longer than the MTU of its route's interface, which a raw socket never
+// fragments, DF or not. It asks the kernel for that route's MTU (at most
+// once per refusedLookupInterval for the same next hop) and hands both to
+// Router.TooBigForLink, which takes the packet back from the sent count,
+// remembers the MTU for the next hop and answers the host with a Packet
+// Too Big, written to the TUN device through one; as Linux's sit answers a
+// packet larger than its route's MTU − 20 (the notes' §1.2). It runs on
+// the outbound goroutine, the router's Outbound side.
+func (t *Tunnel) refused(pkt []byte, one [][]byte) error {
+	if len(pkt) < packet.IPv4HeaderLen {
+		return nil
+	}
+	now := time.Now()
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	m := &t.refusedMTU
+	if m.dst != dst || now.Sub(m.at) >= refusedLookupInterval {
+		mtu, err := t.nc.RouteMTU(dst, t.cfg.Engine.Local)
+		if err != nil {
+			t.logf("raw write to %v: %v; %v", dst, unix.EMSGSIZE, err)
+			mtu = 0
+		}
+		m.dst, m.mtu, m.at = dst, mtu, now
+	}
+	res := t.router.TooBigForLink(now, pkt, m.mtu)
+	if res.Action() != sixtofour.ActionToHost {
+		return nil
+	}
+	one[0] = res.Packet
+	if _, err := t.dev.Write(one, 0); err != nil && !transient(err) {
+		return err
 	}
 	return nil
 }
@@ -430,7 +569,7 @@ func (t *Tunnel) readLoop(c *rawip.Conn, n int) error {
 				err = t.writeHost(one, &errs)
 			case sixtofour.ActionToNetwork:
 				one[0] = res.Packet
-				err = t.writeNet(one, &errs)
+				err = t.writeNet(one, &errs, nil)
 			}
 			if err != nil {
 				t.inMu.Unlock()
@@ -483,8 +622,13 @@ func (r *rateLog) log(logf func(string, ...any), format string, a ...any) {
 }
 
 // Describe returns a one-line summary of the tunnel for the start-up log:
-// mechanism, role, local IPv4, derived prefix, interface, MTU and the TUN
-// offloads the kernel took.
+// mechanism, role, local IPv4, then the derived prefix (6to4, 6rd,
+// ISATAP) or the remote and the inner sources accepted (6in4, which has
+// no prefix of its own), the interface addresses, the interface and its
+// MTU, the path MTU and where it came from, and the TUN offloads the
+// kernel took. For example:
+//
+//	6in4 endpoint, local 192.0.2.1, remote 198.51.100.2, inner sources any, address [2001:db8:46::1/64], interface tun6in4 mtu 1480 (path MTU 1500 by the route to 198.51.100.2), TSO/USO
 func (t *Tunnel) Describe() string {
 	pol := t.router.Policy()
 	role := "host"
@@ -504,7 +648,15 @@ func (t *Tunnel) Describe() string {
 			role = "router"
 		}
 	case sixtofour.SixInFour:
-		role = "endpoint, remote " + t.cfg.Engine.Remote.String()
+		role = "endpoint"
+	}
+	what := fmt.Sprintf("prefix %v", pol.Prefix())
+	if pol.Mechanism() == sixtofour.SixInFour {
+		src := "any"
+		if ps := t.cfg.Engine.InnerSources; len(ps) > 0 {
+			src = fmt.Sprint(ps)
+		}
+		what = fmt.Sprintf("remote %v, inner sources %s", t.cfg.Engine.Remote, src)
 	}
 	off := ""
 	switch {
@@ -513,5 +665,9 @@ func (t *Tunnel) Describe() string {
 	case t.dev.Offload():
 		off = ", TSO"
 	}
-	return fmt.Sprintf("%v %s, local %v, prefix %v, address %v, interface %s mtu %d%s", pol.Mechanism(), role, pol.Local(), pol.Prefix(), t.addrs, t.IfName(), t.mtu, off)
+	path := ""
+	if t.path != "" {
+		path = fmt.Sprintf(" (path MTU %d %s)", t.router.PathMTU(netip.Addr{}, time.Time{}), t.path)
+	}
+	return fmt.Sprintf("%v %s, local %v, %s, address %v, interface %s mtu %d%s%s", pol.Mechanism(), role, pol.Local(), what, t.addrs, t.IfName(), t.mtu, path, off)
 }
