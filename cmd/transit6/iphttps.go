@@ -76,7 +76,7 @@ for the flags.
 type iphttpsServerFlags struct {
 	listen, cert, key, clientCA, prefix, ifname, path, serverHeader, socket string
 	plainHTTP, tls10                                                        bool
-	maxClients                                                              int
+	maxClients, queueBytes                                                  int
 	headTimeout                                                             time.Duration
 }
 
@@ -95,6 +95,7 @@ func parseIPHTTPSServerFlags(args []string, stderr io.Writer) (*iphttpsServerFla
 	fs.StringVar(&f.path, "path", iphttps.DefaultPath, "request `path` accepted, any case (\"*\": any)")
 	fs.StringVar(&f.serverHeader, "server-header", iphttps.DefaultServer, "Server header `value` of the 200 response")
 	fs.IntVar(&f.maxClients, "max-clients", iphttps.DefaultMaxClients, "most clients connected at once")
+	fs.IntVar(&f.queueBytes, "queue-bytes", iphttps.DefaultQueueBytes, "`bytes` of each client's send queue (tail drop beyond)")
 	fs.DurationVar(&f.headTimeout, "head-timeout", iphttps.DefaultHeadTimeout, "time a client has for the TLS handshake and the request head")
 	fs.StringVar(&f.socket, "socket", iphttpsDefaultSocket("server"), "status Unix socket `path` (\"\": none)")
 	if _, err := parseInterleaved(fs, args); err != nil {
@@ -147,7 +148,7 @@ func iphttpsServer(f *iphttpsServerFlags) (*iphttps.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	rcfg := iphttps.RouterConfig{Prefix: prefix, MaxClients: f.maxClients}
+	rcfg := iphttps.RouterConfig{Prefix: prefix, MaxClients: f.maxClients, QueueBytes: f.queueBytes}
 	var tcfg *tls.Config
 	if !f.plainHTTP {
 		cert, err := tls.LoadX509KeyPair(f.cert, f.key)

@@ -105,6 +105,9 @@ type iperf3Result struct {
 			Bytes         float64 `json:"bytes"`
 			BitsPerSecond float64 `json:"bits_per_second"`
 		} `json:"sum_received"`
+		SumSent struct {
+			Retransmits float64 `json:"retransmits"` // TCP, the sender's
+		} `json:"sum_sent"`
 	} `json:"end"`
 }
 

@@ -70,6 +70,18 @@ func TestIPHTTPSServerFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, iphttps.AuthCertificates, srv.Router.Mode())
 	assert.Nil(t, srv.TLSConfig)
+	assert.Equal(t, iphttps.DefaultQueueBytes, f.queueBytes, "default send queue")
+
+	// --queue-bytes reaches the router, which refuses a queue under
+	// MinQueueBytes.
+	f, err = parseIPHTTPSServerFlags([]string{"--prefix", "2001:db8::/64", "--plain-http", "--queue-bytes", "4194304"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, 4<<20, f.queueBytes)
+	_, err = iphttpsServer(f)
+	require.NoError(t, err)
+	f.queueBytes = iphttps.MinQueueBytes - 1
+	_, err = iphttpsServer(f)
+	assert.Error(t, err, "a queue under MinQueueBytes")
 }
 
 func TestIPHTTPSClientFlags(t *testing.T) {
