@@ -48,6 +48,7 @@ func TestNoWaitConn(t *testing.T) {
 	require.ErrorIs(t, err, errWouldBlock, "nothing has arrived")
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
+	//lint:ignore SA1019 crypto/tls keeps a connection after an error whose deprecated Temporary is true: what this checks
 	assert.True(t, ne.Timeout() && ne.Temporary(), "crypto/tls keeps the connection after it")
 
 	_, err = a.Write([]byte("hello"))
