@@ -146,8 +146,11 @@ func (c *Client) Run(ctx context.Context, dev Device) error {
 		conn, err := Dial(ctx, &cfg)
 		if err == nil {
 			c.Backoff.Success()
-			c.emit(Event{State: StateLinkUp, Conn: conn})
+			// The link carries the host's packets before anyone hears
+			// of it: a packet read between the event and the store
+			// would be dropped.
 			cur.Store(conn)
+			c.emit(Event{State: StateLinkUp, Conn: conn})
 			stop := context.AfterFunc(ctx, func() { conn.Close() })
 			err = c.toDevice(conn, dev, bufs, sizes)
 			stop()
