@@ -175,7 +175,7 @@ var mutations = []mutation{
 	{name: "malformed IPv4 option", accept: true, quirks: gopackets, f: func(p []byte) []byte {
 		return withOptions(p, 7, 2, 0, 0)
 	}},
-	{name: "jumbogram", quirks: []string{"xnet", "gvisor", "hand"}, f: func(p []byte) []byte {
+	{name: "jumbogram", quirks: []string{"xnet", "gvisor", "hand", "hand-call"}, f: func(p []byte) []byte {
 		setU16(p, in6in4IPv6+4, 0)
 		p[in6in4IPv6+6] = 0                                               // Hop-by-Hop
 		copy(p[in6in4IPv6+40:], []byte{17, 0, 0xc2, 4, 0, 0, 0x04, 0xc4}) // Jumbo Payload 1220: the rest

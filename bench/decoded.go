@@ -165,5 +165,6 @@ func Impls() []Impl {
 		xnetImpl(),
 		gvisorImpl(),
 		handImpl(),
+		handCallImpl(),
 	}
 }

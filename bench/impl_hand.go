@@ -162,3 +162,19 @@ func newBuildHand(s HeaderSpec) func(dst []byte) ([]byte, error) {
 		return b, nil
 	}
 }
+
+// handCallImpl is the hand-written decoder behind one function call: its
+// adapters call decodeHand6in4 and decodeHandTeredo, which are too large
+// for the compiler to inline. It is what the practical limit costs a
+// caller once it lives in a library, as every library's decoder does
+// unless it is small enough to be inlined (Go's budget is 80 nodes; the
+// checks of IPv4 and IPv6 alone cost several times that). The difference
+// from hand is the price of the call: the call and return, and the
+// caller's registers saved across it.
+func handCallImpl() Impl {
+	return Impl{
+		Name:         "hand-call",
+		Decode6in4:   func(b []byte, out *Decoded) error { return decodeHand6in4(b, out) },
+		DecodeTeredo: func(b []byte, out *Decoded) error { return decodeHandTeredo(b, out) },
+	}
+}

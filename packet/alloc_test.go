@@ -31,6 +31,8 @@ func TestNoAllocs(t *testing.T) {
 	}
 	udp6, _ := ParseUDP(dgram6)
 	parsed, _ := ParseIPv4(pkt)
+	teredo := encapTeredo(t, 512, nil)
+	var enc Encapsulated
 
 	tests := []struct {
 		name string
@@ -84,6 +86,16 @@ func TestNoAllocs(t *testing.T) {
 			SetIPv4ECN(pkt, NotECT)
 		}},
 		{"ECN drop error", func() { _, err = DecapsulateECN(CE, NotECT) }},
+		{"ParseIPv6InIPv4", func() { enc, err = ParseIPv6InIPv4(pkt) }},
+		{"ParseIPv6InUDP4", func() { enc, err = ParseIPv6InUDP4(teredo) }},
+		{"ParseIPv6InUDP4 error", func() { enc, err = ParseIPv6InUDP4(pkt) }},
+		{"Encapsulated accessors", func() {
+			sink += uint64(enc.Outer().TotalLen()) + uint64(enc.UDP().Length()) + uint64(enc.Inner().PayloadLen()) +
+				uint64(len(enc.Inner().Trailer()))
+			if enc.IsValid() {
+				sink++
+			}
+		}},
 		{"ParseIPv4 error", func() { v, err = ParseIPv4(pkt[:10]) }},
 		{"ParseUDP error", func() { u, err = ParseUDP(dgram[:4]) }},
 	}
@@ -92,5 +104,5 @@ func TestNoAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per run, want 0", tt.name, n)
 		}
 	}
-	_, _, _, _ = v, u, sink, err
+	_, _, _, _, _ = v, u, enc, sink, err
 }

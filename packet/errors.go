@@ -50,6 +50,16 @@ var (
 	// this package does not (see UDP.VerifyChecksum6).
 	ErrZeroUDPChecksumIPv6 = errors.New("packet: zero UDP checksum over IPv6")
 
+	// ErrIPv4Fragment reports an IPv4 fragment (More Fragments set or a
+	// non-zero Fragment Offset, RFC 791 §3.2) where a whole packet is
+	// needed: ParseIPv6InIPv4 and ParseIPv6InUDP4 refuse it, because a
+	// fragment's payload is not the whole IPv6 packet; reassemble first.
+	ErrIPv4Fragment = errors.New("packet: IPv4 packet is a fragment")
+
+	// ErrWrongProtocol reports an IPv4 packet whose Protocol is not the one
+	// the parser decodes: 41 for ParseIPv6InIPv4, 17 for ParseIPv6InUDP4.
+	ErrWrongProtocol = errors.New("packet: unexpected IPv4 protocol")
+
 	// ErrECNDrop reports an outer CE mark over an inner Not-ECT packet: RFC
 	// 6040 §4.2 (Figure 4) requires the decapsulator to drop the packet.
 	ErrECNDrop = errors.New("packet: ECN: outer CE on Not-ECT inner packet")

@@ -284,18 +284,21 @@ func (it *ExtIter) UpperLayer() (proto uint8, off int, err error) {
 // header (RFC 8200 §4.2) and reports whether a Jumbo Payload option is among
 // them, or [ErrBadExtHeader] if an option overruns b.
 func scanOptions(b []byte) (jumbo bool, err error) {
-	for i := 0; i < len(b); {
-		if b[i] == 0 { // Pad1
-			i++
+	// Written with re-slicing, which the compiler proves in bounds, so that
+	// the decoders it is inlined into need no bounds-check panics (and so
+	// no stack frame: see encapsulated.go).
+	for len(b) > 0 {
+		if b[0] == 0 { // Pad1
+			b = b[1:]
 			continue
 		}
-		if i+2 > len(b) || i+2+int(b[i+1]) > len(b) {
+		if len(b) < 2 || 2+int(b[1]) > len(b) {
 			return false, ErrBadExtHeader
 		}
-		if b[i] == jumboOptionType {
+		if b[0] == jumboOptionType {
 			jumbo = true
 		}
-		i += 2 + int(b[i+1])
+		b = b[2+int(b[1]):]
 	}
 	return jumbo, nil
 }
