@@ -85,6 +85,22 @@ type ClientConfig struct {
 	// a NAT whose mapping does not depend on the destination but which
 	// drops the cone test is then reported as NATPortRestricted.
 	SkipRestrictedProbe bool
+
+	// SecureKey, if not empty, turns on secure qualification (RFC 4380
+	// §5.2.2), the client side of ServerConfig.SecureKey: every Router
+	// Solicitation carries an authentication indicator with ClientID and
+	// an authentication value, an HMAC-SHA1 keyed with SecureKey over the
+	// nonce, the confirmation byte and the IPv6 packet (see
+	// Authenticator), and a Router Advertisement is accepted only if its
+	// own value verifies ([ErrAuthValue]). The confirmation byte of the
+	// advertisements is not acted on. The key is copied. Empty, the
+	// solicitations carry a nonce only, as Miredo's and Windows' do.
+	SecureKey []byte
+
+	// ClientID is the client identifier sent with secure qualification,
+	// which a server may use to choose the key (RFC 4380 §5.2.2): at most
+	// 255 bytes, and only with SecureKey. May be empty. It is copied.
+	ClientID []byte
 }
 
 // ClientState is the state of a Client (see Client for the diagram).
@@ -413,7 +429,9 @@ type ClientStatus struct {
 // Every Router Advertisement must pass ValidateRouterAdvertisement against
 // the solicitation whose nonce it echoes (its expected sender, the
 // solicitation's link-local source, the server's prefix), and map the
-// client to a global address (else ErrRAMapped); invalid ones are dropped.
+// client to a global address (else ErrRAMapped), and, with secure
+// qualification (ClientConfig.SecureKey), carry an authentication value
+// that verifies (else ErrAuthValue); invalid ones are dropped.
 //
 // # Time
 //
@@ -433,6 +451,7 @@ type Client struct {
 	cls     *addr.Classifier
 	rand    io.Reader
 	noRestr bool
+	auth    *Authenticator // secure qualification; nil: nonce only
 
 	state    ClientState
 	idx      int           // current server
@@ -469,7 +488,8 @@ type clientServer struct{ primary, secondary netip.Addr }
 // NewClient returns a stopped client configured by cfg. It returns an error
 // wrapping [ErrClientConfig] if cfg names no server, a server or secondary
 // address that is not a global IPv4 address (see ClientConfig.Global), a
-// secondary equal to its primary, or a negative RefreshInterval.
+// secondary equal to its primary, a negative RefreshInterval, or a
+// ClientID longer than 255 bytes or without SecureKey.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, fmt.Errorf("%w: no server", ErrClientConfig)
@@ -477,13 +497,28 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.RefreshInterval < 0 {
 		return nil, fmt.Errorf("%w: negative refresh interval %v", ErrClientConfig, cfg.RefreshInterval)
 	}
+	var auth *Authenticator
+	switch {
+	case len(cfg.SecureKey) > 0:
+		a, err := NewAuthenticator(cfg.ClientID, cfg.SecureKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: client identifier of %d bytes (at most 255)", ErrClientConfig, len(cfg.ClientID))
+		}
+		auth = a
+	case len(cfg.ClientID) > 0:
+		return nil, fmt.Errorf("%w: client identifier without secure key", ErrClientConfig)
+	}
 	c := &Client{
 		local:   netip.AddrPortFrom(cfg.Local.Addr().Unmap(), cfg.Local.Port()),
 		refresh: cfg.RefreshInterval,
 		cls:     addr.NewClassifier(cfg.Global...),
 		rand:    cfg.Rand,
 		noRestr: cfg.SkipRestrictedProbe,
+		auth:    auth,
 		buf:     make([]byte, 0, 1024),
+	}
+	if auth != nil { // room for the indicators of a call's solicitations
+		c.buf = make([]byte, 0, 1024+int(numProbes)*(len(cfg.ClientID)+auth.Size()))
 	}
 	if c.refresh == 0 {
 		c.refresh = DefaultRefreshInterval
@@ -691,7 +726,9 @@ func (c *Client) Tick(now time.Time, o *ClientOutput) {
 //
 // The errors: those of Packet.Decode and ValidateRouterAdvertisement,
 // [ErrRANoAuth] or [ErrRANonce] for an advertisement that echoes no nonce of
-// the client's, [ErrRAMapped], [ErrNotQualified]. With a caller's
+// the client's, [ErrAuthValue] for one whose authentication value does not
+// verify (with ClientConfig.SecureKey), [ErrRAMapped], [ErrNotQualified].
+// With a caller's
 // ClientOutput of sufficient capacity it does not allocate.
 func (c *Client) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte, o *ClientOutput) error {
 	o = c.begin(now, o)

@@ -108,9 +108,17 @@ func (c *Client) sendRS(k probeKind, o *ClientOutput) {
 	}
 	start := len(c.buf)
 	h := Header{HasAuth: true, Auth: Auth{Nonce: p.nonce}}
+	if c.auth != nil {
+		h.Auth = c.auth.Auth(p.nonce, 0) // the value is filled in by Sign
+	}
 	b, err := AppendRouterSolicitation(c.buf, &h, ClientLinkLocal(k.cone()))
 	if err != nil {
-		return // cannot happen: a fixed link-local source, no auth fields
+		return // cannot happen: a fixed link-local source, checked auth fields
+	}
+	if c.auth != nil {
+		if err := c.auth.Sign(b[start:]); err != nil {
+			return // cannot happen: the payload was just built with its AU-len
+		}
 	}
 	c.buf = b
 	o.Send = append(o.Send, ClientDatagram{To: c.dst(k), Payload: c.buf[start:len(c.buf):len(c.buf)]})
@@ -221,6 +229,14 @@ func (c *Client) handleRA(from netip.AddrPort, o *ClientOutput) error {
 	info, err := ValidateRouterAdvertisement(&c.pkt, from, &sol)
 	if err != nil {
 		return err
+	}
+	if c.auth != nil {
+		// Secure qualification (RFC 4380 §5.2.2): the value covers the
+		// nonce, the confirmation byte, the origin indication and the IPv6
+		// packet; the indicator is there, as the nonce matched.
+		if err := c.auth.Verify(&c.pkt); err != nil {
+			return err
+		}
 	}
 	if m := info.Mapped; m.Port() == 0 || !c.cls.IsGlobalIPv4(m.Addr()) {
 		return ErrRAMapped

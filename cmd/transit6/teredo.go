@@ -68,6 +68,8 @@ type clientFlags struct {
 	socket     string
 	noRestrict bool
 	discovery  bool
+	secureKey  string
+	clientID   string
 }
 
 // parseClientFlags parses the command line of "transit6 teredo client".
@@ -85,6 +87,8 @@ func parseClientFlags(args []string, stderr io.Writer) (*clientFlags, error) {
 	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("client"), "status Unix socket `path`")
 	fs.BoolVar(&f.discovery, "local-discovery", false, "local discovery (RFC 4380 §5.2.8): find Teredo clients on the same link, behind the same NAT, through 224.0.0.253:3544")
 	fs.BoolVar(&f.noRestrict, "no-restricted-probe", false, "skip the restricted-NAT test (no bubble to the secondary address's port 9)")
+	fs.StringVar(&f.secureKey, "secure-key", "", "secure qualification (RFC 4380 §5.2.2): the key is every byte of `FILE` (a trailing newline included), shared with the server")
+	fs.StringVar(&f.clientID, "client-id", "", "client identifier sent with --secure-key (at most 255 bytes)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return nil, err
 	}
@@ -100,6 +104,24 @@ func parseClientFlags(args []string, stderr io.Writer) (*clientFlags, error) {
 }
 
 var errUsage = errors.New("usage")
+
+// maxKeyFile is the largest --secure-key file accepted: a key is a few
+// dozen bytes, a larger file is most likely the wrong one.
+const maxKeyFile = 4096
+
+// readSecureKey returns the key of secure qualification (RFC 4380 §5.2.2)
+// stored in the file at path: all of its bytes, which must be between 1 and
+// maxKeyFile.
+func readSecureKey(path string) ([]byte, error) {
+	k, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--secure-key: %w", err)
+	}
+	if len(k) == 0 || len(k) > maxKeyFile {
+		return nil, fmt.Errorf("--secure-key %q: %d bytes, want 1 to %d", path, len(k), maxKeyFile)
+	}
+	return k, nil
+}
 
 // clientConfig turns the flags into the runner's configuration.
 func clientConfig(ctx context.Context, f *clientFlags, logger *log.Logger) (teredoio.ClientConfig, error) {
@@ -125,6 +147,18 @@ func clientConfig(ctx context.Context, f *clientFlags, logger *log.Logger) (tere
 	cfg.Engine.Global = f.global
 	cfg.Engine.SkipRestrictedProbe = f.noRestrict
 	cfg.Node.LocalDiscovery = f.discovery
+	if f.secureKey != "" {
+		k, err := readSecureKey(f.secureKey)
+		if err != nil {
+			return cfg, err
+		}
+		if len(f.clientID) > 255 {
+			return cfg, fmt.Errorf("--client-id: %d bytes, at most 255", len(f.clientID))
+		}
+		cfg.Engine.SecureKey, cfg.Engine.ClientID = k, []byte(f.clientID)
+	} else if f.clientID != "" {
+		return cfg, errors.New("--client-id needs --secure-key")
+	}
 	if f.bind != "" {
 		a, err := netip.ParseAddr(f.bind)
 		if err != nil || !a.Is4() {
@@ -202,6 +236,7 @@ type serverFlags struct {
 	native    bool
 	ifname    string
 	socket    string
+	secureKey string
 }
 
 // parseServerFlags parses the command line of "transit6 teredo server".
@@ -215,6 +250,7 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.BoolVar(&f.native, "native", false, "forward bubbles and ICMPv6 to native IPv6 through a TUN interface")
 	fs.StringVar(&f.ifname, "ifname", "teredo", "TUN interface `name` for --native")
 	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("server"), "status Unix socket `path`")
+	fs.StringVar(&f.secureKey, "secure-key", "", "require secure qualification (RFC 4380 §5.2.2): the key is every byte of `FILE` (a trailing newline included), shared with every client")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return nil, err
 	}
@@ -242,6 +278,13 @@ func serverConfig(f *serverFlags, logger *log.Logger) (teredoio.ServerConfig, er
 	}
 	cfg.Engine.TreatAsGlobal = f.global
 	cfg.Engine.Native = f.native
+	if f.secureKey != "" {
+		k, err := readSecureKey(f.secureKey)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Engine.SecureKey = k
+	}
 	cfg.IfName = f.ifname
 	cfg.Log = logger
 	return cfg, nil

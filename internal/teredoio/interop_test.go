@@ -196,6 +196,13 @@ func checkQualified(t *testing.T, l *lab, st teredoio.Status) addr.Teredo {
 		}
 	}
 	assert.Equal(t, []netip.Prefix{netip.PrefixFrom(st.Address, 32)}, got, "addresses of the teredo interface")
+	// With MTU 1280 (RFC 4380 §5.1.2).
+	out, err := l.client.Command("ip", "-j", "link", "show", "dev", "teredo").Output()
+	require.NoError(t, err)
+	var links []ipAddr
+	require.NoError(t, json.Unmarshal(out, &links), "%s", out)
+	require.Len(t, links, 1)
+	assert.Equal(t, 1280, links[0].MTU, "MTU of the teredo interface")
 	return td
 }
 
