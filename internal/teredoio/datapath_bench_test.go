@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/transit6/transit6/internal/interop"
@@ -66,11 +67,27 @@ type benchSample struct {
 	tcpGbps  float64
 }
 
+// reverseSample is one round's figures for one path in the reverse
+// direction (iperf3 -R): the native host sends, the relay reads IPv6 from
+// its TUN and sends it encapsulated to the client.
+type reverseSample struct {
+	offered   float64 // UDP datagrams/s the native host sent
+	relaySent float64 // relay Udp OutDatagrams/s: sends toward the client
+	clientIP4 float64 // IPv4 packets/s reaching the client (per segment)
+	clientUDP float64 // client Udp InDatagrams+RcvbufErrors/s (per skb)
+	delivered float64 // IPv6 datagrams/s reaching the client's UDP layer
+	cpuPerM   float64 // relay CPU seconds per million packets to the client
+	tcpGbps   float64
+}
+
 // TestRelayThroughput measures packets/s forwarded by the transit6 relay
 // and by Miredo's relay (RelayType cone) from the same Teredo clients to
 // the same native host, alternating in one run, with the relays' CPU per
 // million packets and TCP throughput, and the plain IPv6 path for
-// reference; it logs a Markdown table.
+// reference; it logs a Markdown table. Each round measures each path in
+// both directions: client → native host, then native host → client
+// (iperf3 -R, the relay encapsulating what it reads from its TUN), which
+// gets a table of its own.
 func TestRelayThroughput(t *testing.T) {
 	if os.Getenv(EnvTunnelBench) == "" {
 		t.Skipf("set %s=1 to measure relay throughput (minutes, every core)", EnvTunnelBench)
@@ -137,11 +154,15 @@ func TestRelayThroughput(t *testing.T) {
 	}
 
 	samples := make([][]benchSample, len(paths))
+	reverse := make([][]reverseSample, len(paths))
 	for round := range benchRounds {
 		for i, p := range paths {
 			s := measure(t, p)
 			t.Logf("round %d, %s: %+v", round+1, p.name, s)
 			samples[i] = append(samples[i], s)
+			r := measureReverse(t, p)
+			t.Logf("round %d, %s, reverse: %+v", round+1, p.name, r)
+			reverse[i] = append(reverse[i], r)
 		}
 	}
 
@@ -166,6 +187,36 @@ func TestRelayThroughput(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %.2f× |\n", clients[i/2].name, t6.relayed/mi.relayed, t6.cpuPerM/mi.cpuPerM, t6.tcpGbps/mi.tcpGbps)
 	}
 	t.Log(b.String())
+	t.Log(reverseTable(paths, clients[0].name, clients[1].name, reverse))
+}
+
+// reverseTable formats the medians of the reverse direction (iperf3 -R,
+// native host → client) as Markdown tables, in the style of the forward
+// ones: one row per path, then the transit6 / Miredo ratios per client,
+// from the IPv4 packets reaching the client, which the relay forwarded.
+func reverseTable(paths []benchPath, client1, client2 string, samples [][]reverseSample) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nReverse (iperf3 -R: the native host sends, the client receives); %d s rounds, median of %d; UDP: iperf3 -u -l 1232 -b %s -R; TCP: iperf3 -t %d -R\n\n",
+		benchSeconds, benchRounds, benchRate, benchSeconds)
+	b.WriteString("| path | offered pkt/s | relay UDP sends/s | client IPv4 pkt/s | client UDP in+drops/s | client IPv6 delivered pkt/s | relay CPU s / M pkts | TCP -R Gbit/s |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	med := make([]reverseSample, len(paths))
+	for i, p := range paths {
+		m := medianReverse(samples[i])
+		med[i] = m
+		sent, ip4, udp, cpu := "—", "—", "—", "—"
+		if p.relay != nil {
+			sent, ip4, udp = fmt.Sprintf("%.0f", m.relaySent), fmt.Sprintf("%.0f", m.clientIP4), fmt.Sprintf("%.0f", m.clientUDP)
+			cpu = fmt.Sprintf("%.2f", m.cpuPerM)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %.3f |\n", p.name, m.offered, sent, ip4, udp, m.delivered, cpu, m.tcpGbps)
+	}
+	b.WriteString("\n| client | reverse relay pkt/s ratio (transit6 / Miredo) | CPU per packet ratio | TCP -R ratio |\n| --- | ---: | ---: | ---: |\n")
+	for i, name := range []string{client1, client2} {
+		t6, mi := med[2*i], med[2*i+1]
+		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %.2f× |\n", name, t6.clientIP4/mi.clientIP4, t6.cpuPerM/mi.cpuPerM, t6.tcpGbps/mi.tcpGbps)
+	}
+	return b.String()
 }
 
 // measure runs one UDP and one TCP round on p. Packets are counted by
@@ -206,6 +257,94 @@ func measure(t *testing.T, p benchPath) benchSample {
 	s.tcpGbps = r.End.SumReceived.BitsPerSecond / 1e9
 	require.Positive(t, s.tcpGbps, "%s: no TCP throughput", p.name)
 	return s
+}
+
+// measureReverse runs one UDP and one TCP round on p with iperf3 -R: the
+// native host (p.dst) sends to the client (p.from). The relay's sends are
+// counted by its Udp OutDatagrams; what reaches the client both by the
+// IPv4 layer's ECN counters (IpExt In*Pkts, RFC 3168), which count each
+// segment of a GSO or GRO super-packet, and by Udp InDatagrams +
+// RcvbufErrors, which count a UDP_GRO read once however many datagrams it
+// holds (udp_recvmsg counts per skb). The client's Udp6 InDatagrams +
+// RcvbufErrors count the IPv6 datagrams it decapsulated that reached its
+// iperf3 socket (no UDP_GRO there, so one per datagram).
+func measureReverse(t *testing.T, p benchPath) reverseSample {
+	t.Helper()
+	var s reverseSample
+	delivered := func() uint64 {
+		return snmpCounter(t, p.from, "Udp6", "InDatagrams") + snmpCounter(t, p.from, "Udp6", "RcvbufErrors")
+	}
+	clientUDP := func() uint64 {
+		return snmpCounter(t, p.from, "Udp", "InDatagrams") + snmpCounter(t, p.from, "Udp", "RcvbufErrors")
+	}
+	d0 := delivered()
+	var sent0, ip40, udp0 uint64
+	var cpu0 time.Duration
+	if p.relay != nil {
+		sent0 = snmpCounter(t, p.relay, "Udp", "OutDatagrams")
+		ip40, udp0 = ipv4InPkts(t, p.from), clientUDP()
+		cpu0 = nsCPU(t, p.relay)
+	}
+	r := iperf(t, p.from, p.dst, "-u", "-l", "1232", "-b", benchRate, "-t", strconv.Itoa(benchSeconds), "-R")
+	secs := r.End.Sum.Seconds
+	require.Positive(t, secs, "%s reverse: iperf3 reported no duration", p.name)
+	// With -R, iperf3 3.12's end.sum is the receiver's summary (its
+	// seconds, lost_packets) but its packets are the sender's count, as
+	// in end.sum_sent; check that against the bytes sent.
+	assert.Equal(t, r.End.SumSent.Bytes, 1232*r.End.Sum.Packets, "%s reverse: end.sum.packets is not the sender's count", p.name)
+	s.offered = float64(r.End.Sum.Packets) / secs
+	s.delivered = float64(delivered()-d0) / secs
+	if p.relay != nil {
+		cpu := nsCPU(t, p.relay) - cpu0
+		s.relaySent = float64(snmpCounter(t, p.relay, "Udp", "OutDatagrams")-sent0) / secs
+		s.clientUDP = float64(clientUDP()-udp0) / secs
+		n := float64(ipv4InPkts(t, p.from) - ip40)
+		require.Positive(t, n, "%s reverse: the client received nothing", p.name)
+		s.clientIP4 = n / secs
+		s.cpuPerM = cpu.Seconds() / n * 1e6
+	}
+	require.Positive(t, s.delivered, "%s reverse: the client delivered nothing", p.name)
+	r = iperf(t, p.from, p.dst, "-t", strconv.Itoa(benchSeconds), "-R")
+	s.tcpGbps = r.End.SumReceived.BitsPerSecond / 1e9
+	require.Positive(t, s.tcpGbps, "%s reverse: no TCP throughput", p.name)
+	return s
+}
+
+// ipv4InPkts returns the IPv4 packets ns has received: the sum of IpExt
+// InNoECTPkts, InECT1Pkts, InECT0Pkts and InCEPkts of /proc/net/netstat,
+// which ip_rcv adds per segment (gso_segs) where InReceives counts a
+// super-packet once.
+func ipv4InPkts(t *testing.T, ns *netns.NS) uint64 {
+	t.Helper()
+	var n uint64
+	for _, name := range []string{"InNoECTPkts", "InECT1Pkts", "InECT0Pkts", "InCEPkts"} {
+		n += procCounter(t, ns, "/proc/net/netstat", "IpExt", name)
+	}
+	return n
+}
+
+// medianReverse returns the median of each figure of ss.
+func medianReverse(ss []reverseSample) reverseSample {
+	pick := func(f func(reverseSample) float64) float64 { return medianOf(ss, f) }
+	return reverseSample{
+		offered:   pick(func(s reverseSample) float64 { return s.offered }),
+		relaySent: pick(func(s reverseSample) float64 { return s.relaySent }),
+		clientIP4: pick(func(s reverseSample) float64 { return s.clientIP4 }),
+		clientUDP: pick(func(s reverseSample) float64 { return s.clientUDP }),
+		delivered: pick(func(s reverseSample) float64 { return s.delivered }),
+		cpuPerM:   pick(func(s reverseSample) float64 { return s.cpuPerM }),
+		tcpGbps:   pick(func(s reverseSample) float64 { return s.tcpGbps }),
+	}
+}
+
+// medianOf returns the median of f over ss.
+func medianOf[S any](ss []S, f func(S) float64) float64 {
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // median returns the median of each figure of ss.
@@ -261,6 +400,13 @@ func snmpCounter(t *testing.T, ns *netns.NS, proto, name string) uint64 {
 	if strings.HasSuffix(proto, "6") {
 		file = "/proc/net/snmp6"
 	}
+	return procCounter(t, ns, file, proto, name)
+}
+
+// procCounter returns counter name of proto in file of ns, in either of
+// the formats snmpCounter reads (/proc/net/netstat has the first).
+func procCounter(t *testing.T, ns *netns.NS, file, proto, name string) uint64 {
+	t.Helper()
 	text := ns.Output(t, "cat", file)
 	var names []string
 	for _, line := range strings.Split(text, "\n") {
