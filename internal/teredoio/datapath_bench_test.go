@@ -349,14 +349,7 @@ func medianOf[S any](ss []S, f func(S) float64) float64 {
 
 // median returns the median of each figure of ss.
 func median(ss []benchSample) benchSample {
-	pick := func(f func(benchSample) float64) float64 {
-		v := make([]float64, len(ss))
-		for i, s := range ss {
-			v[i] = f(s)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+	pick := func(f func(benchSample) float64) float64 { return medianOf(ss, f) }
 	return benchSample{
 		offered:  pick(func(s benchSample) float64 { return s.offered }),
 		relayed:  pick(func(s benchSample) float64 { return s.relayed }),
