@@ -98,7 +98,11 @@ func (f *groFlow) follows(head, p []byte, size int) bool {
 	// Identification: version, IHL, TOS/Traffic Class, flow label, DF,
 	// TTL/Hop Limit, protocol, addresses.
 	if f.v6 {
-		if !bytes.Equal(p[:4], head[:4]) || !bytes.Equal(p[6:40], head[6:40]) {
+		// Payload Length must cover the packet exactly, as Total Length
+		// must for IPv4 (a packet shorter than its Payload Length would
+		// come back from Split one byte short: found by FuzzCoalesce).
+		if !bytes.Equal(p[:4], head[:4]) || !bytes.Equal(p[6:40], head[6:40]) ||
+			int(binary.BigEndian.Uint16(p[4:]))+packet.IPv6HeaderLen != len(p) {
 			return false
 		}
 	} else {
