@@ -119,7 +119,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		return nil, err
 	}
 	if cfg.IfName != "" {
-		if c.dev, err = tun.OpenWithOptions(cfg.IfName, TunMTU, tun.Options{Offload: true}); err != nil {
+		if c.dev, err = tun.OpenWithOptions(cfg.IfName, TunMTU, tun.Options{Offload: true, Ring: true, RingBatch: ringBatch}); err != nil {
 			conn.Close()
 			return nil, err
 		}

@@ -91,8 +91,10 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	}
 	// Offloads: a run of datagrams of one flow is written as one
 	// super-packet, which the kernel forwards once (most of the relay's
-	// CPU goes to the kernel's forwarding of what it writes).
-	if r.dev, err = tun.OpenWithOptions(name, mtu, tun.Options{Offload: true}); err != nil {
+	// CPU goes to the kernel's forwarding of what it writes). Ring
+	// reads: one system call per wait for what native hosts send, however
+	// many packets came meanwhile (internal/tun, Options.Ring).
+	if r.dev, err = tun.OpenWithOptions(name, mtu, tun.Options{Offload: true, Ring: true, RingBatch: ringBatch}); err != nil {
 		r.Close()
 		return nil, err
 	}

@@ -76,8 +76,10 @@ func TestOffloadNoAllocs(t *testing.T) {
 }
 
 // TestOffloadDeviceNoAllocs is TestNoAllocs with virtio-net headers.
-func TestOffloadDeviceNoAllocs(t *testing.T) {
-	_, d := openOffload(t, "tunalloc", ifname, 1400, local)
+func TestOffloadDeviceNoAllocs(t *testing.T) { forOffloads(t, testOffloadDeviceNoAllocs) }
+
+func testOffloadDeviceNoAllocs(t *testing.T, opts Options) {
+	_, d := openOffloadWith(t, "tunalloc", ifname, 1400, opts, local)
 	req, err := packet.AppendEchoRequest(make([]byte, off), peer, local.Addr(), 64, 1, 1, make([]byte, 1200))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,11 @@ var (
 	// (IFNAMSIZ-1).
 	ErrNameTooLong = errors.New("tun: interface name too long")
 
+	// ErrRingThread is returned by Read on a device with ring reads
+	// (Options.Ring) when called from a goroutine other than the one
+	// that read first, which alone may wait on the ring.
+	ErrRingThread = errors.New("tun: ring reads from a second goroutine")
+
 	// ErrTruncated reports a virtio-net header shorter than
 	// VirtioNetHdrLen, or a packet shorter than the IP and TCP/UDP
 	// headers its GSO type implies.

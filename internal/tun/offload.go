@@ -160,6 +160,10 @@ func (d *Device) drain() bool {
 	if d.pendAt >= d.pendN {
 		d.pend = nil
 	}
+	if d.pend == nil && d.pendRing {
+		d.ring.recycle(d.pendBid)
+		d.pendRing = false
+	}
 	return d.pend == nil && d.rn < len(d.rbufs)
 }
 

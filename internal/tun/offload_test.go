@@ -39,6 +39,12 @@ var (
 // MTU mtu, with addresses addrs.
 func openOffload(t *testing.T, label, name string, mtu int, addrs ...netip.Prefix) (*netns.NS, *Device) {
 	t.Helper()
+	return openOffloadWith(t, label, name, mtu, Options{Offload: true}, addrs...)
+}
+
+// openOffloadWith is openOffload with options.
+func openOffloadWith(t *testing.T, label, name string, mtu int, opts Options, addrs ...netip.Prefix) (*netns.NS, *Device) {
+	t.Helper()
 	ns := netns.New(t, label)
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		interop.Unavailable(t, "no /dev/net/tun")
@@ -46,10 +52,11 @@ func openOffload(t *testing.T, label, name string, mtu int, addrs ...netip.Prefi
 	ns.Sysctl(t, "net.ipv6.conf.default.router_solicitations", "0")
 	var d *Device
 	ns.Exec(t, func() (err error) {
-		d, err = OpenWithOptions(name, mtu, Options{Offload: true})
+		d, err = OpenWithOptions(name, mtu, opts)
 		return err
 	})
 	t.Cleanup(func() { d.Close() })
+	requireRing(t, d, opts)
 	h, err := netcfg.NewAt(ns.Path())
 	require.NoError(t, err)
 	defer h.Close()
@@ -102,10 +109,10 @@ func pump(from, to *Device, mtu, batch int, errc chan<- error) {
 // wired returns namespaces A and B joined by pumps; the pumps stop at
 // cleanup, and their errors fail the test. A's pump reads 3 packets at a
 // time, so that Read keeps most of each super-packet for later calls.
-func wired(t *testing.T, mtu int) (a, b *netns.NS, da, db *Device) {
+func wired(t *testing.T, mtu int, opts Options) (a, b *netns.NS, da, db *Device) {
 	t.Helper()
-	a, da = openOffload(t, "wirea", "t6wa", mtu, wireA6, wireA4)
-	b, db = openOffload(t, "wireb", "t6wb", mtu, wireB6, wireB4)
+	a, da = openOffloadWith(t, "wirea", "t6wa", mtu, opts, wireA6, wireA4)
+	b, db = openOffloadWith(t, "wireb", "t6wb", mtu, opts, wireB6, wireB4)
 	require.True(t, da.Offload(), "the kernel refused TSO")
 	errc := make(chan error, 2)
 	go pump(da, db, mtu, 3, errc)
@@ -169,8 +176,17 @@ func transfer(t *testing.T, a, b *netns.NS, addr netip.Addr, size int) {
 // TestOffloadTCP runs TCP over IPv6 and IPv4 both ways through the wire:
 // the kernel's TSO super-packets are split by Read, coalesced by Write,
 // and the streams arrive intact.
-func TestOffloadTCP(t *testing.T) {
-	a, b, da, db := wired(t, 1400)
+func TestOffloadTCP(t *testing.T) { forOffloads(t, testOffloadTCP) }
+
+// forOffloads runs test with offloads, reading with read(2) and through
+// io_uring.
+func forOffloads(t *testing.T, test func(*testing.T, Options)) {
+	t.Run("read", func(t *testing.T) { test(t, Options{Offload: true}) })
+	t.Run("ring", func(t *testing.T) { test(t, Options{Offload: true, Ring: true}) })
+}
+
+func testOffloadTCP(t *testing.T, opts Options) {
+	a, b, da, db := wired(t, 1400, opts)
 	transfer(t, a, b, wireB6.Addr(), 8<<20)
 	transfer(t, a, b, wireB4.Addr(), 8<<20)
 	da.Close() // ends the pumps' Reads, which hold rmu
@@ -202,8 +218,10 @@ func udpGSOSend(c *net.UDPConn, to netip.AddrPort, b []byte, seg int) error {
 // TestOffloadUDP sends UDP super-packets (UDP_SEGMENT) from A: Read splits
 // them into datagrams, Write coalesces them again into B, whose socket
 // receives each datagram as sent.
-func TestOffloadUDP(t *testing.T) {
-	a, b, da, db := wired(t, 1400)
+func TestOffloadUDP(t *testing.T) { forOffloads(t, testOffloadUDP) }
+
+func testOffloadUDP(t *testing.T, opts Options) {
+	a, b, da, db := wired(t, 1400, opts)
 	if !da.UDPOffload() {
 		t.Skip("the kernel has no USO (Linux 6.2)")
 	}
@@ -247,9 +265,11 @@ func TestOffloadUDP(t *testing.T) {
 
 // TestOffloadPing checks plain packets (ICMPv6, no offload involved) with
 // the virtio-net header: iputils ping across the wire.
-func TestOffloadPing(t *testing.T) {
+func TestOffloadPing(t *testing.T) { forOffloads(t, testOffloadPing) }
+
+func testOffloadPing(t *testing.T, opts Options) {
 	interop.LookPath(t, "ping")
-	a, _, _, _ := wired(t, 1400)
+	a, _, _, _ := wired(t, 1400, opts)
 	out := a.Output(t, "ping", "-6", "-c3", "-i0.2", "-W5", "-s", "1300", wireB6.Addr().String())
 	assert.Contains(t, out, "3 received", out)
 	out = a.Output(t, "ping", "-4", "-c3", "-i0.2", "-W5", wireB4.Addr().String())

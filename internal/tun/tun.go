@@ -68,9 +68,18 @@ type Device struct {
 	saved   int          // bytes in wsave
 	unitN   int          // packets in the unit being written, 0 if none
 	unitHdr VirtioNetHdr // its header
-	supers  int          // super-packets read, for the tests
-	runs    int          // runs of more than one packet written, for the tests
-	resumes int          // Reads that began with a super-packet's rest, for the tests
+	vnet    bool         // every packet read or written has a virtio-net header
+
+	// Ring reads (ring.go), under rmu but for rdeadline.
+	ring      *ring        // nil: read(2) through the poller
+	ringErr   error        // why Options.Ring left ring nil
+	rdeadline atomic.Int64 // the read deadline in Unix nanoseconds, 0 for none
+	pendRing  bool         // pend is in ring buffer pendBid, given back when split
+	pendBid   uint16
+
+	supers  int // super-packets read, for the tests
+	runs    int // runs of more than one packet written, for the tests
+	resumes int // Reads that began with a super-packet's rest, for the tests
 }
 
 // Options are the settings of OpenWithOptions. The zero Options are Open's.
@@ -87,6 +96,28 @@ type Options struct {
 	// USO) of one flow into super-packets (see Coalesce), so the
 	// kernel's stack handles one packet where it would handle dozens.
 	Offload bool
+
+	// Ring reads the device through io_uring (Linux 6.7 on): one
+	// multishot read into a ring of provided buffers, so that the kernel
+	// reads each packet as it arrives and a Read that waits costs one
+	// system call however many packets it returns, where read(2) costs
+	// one per packet and one more to find the queue empty. Packets are
+	// copied once, from the ring's buffer to the caller's. The goroutine
+	// that first calls Read is locked to its thread, the ring's only
+	// issuer: read from that goroutine alone (another gets
+	// ErrRingThread). A
+	// deadline in the past or Close ends a blocked Read within 100 ms. A
+	// kernel without it leaves the device reading with read(2); RingReads
+	// reports which.
+	Ring bool
+
+	// RingBatch, with Ring, lets a Read that has a packet wait up to
+	// this long for more (up to 32) before it returns, on kernels that
+	// can (6.12 on, IORING_FEAT_MIN_TIMEOUT): under a steady stream each
+	// Read then returns a batch instead of one packet per wake-up, at the
+	// cost of up to RingBatch of latency; a packet that comes to an idle
+	// device is returned at once. Zero returns each packet at once.
+	RingBatch time.Duration
 }
 
 // Open creates the TUN interface name (the kernel picks a name such as
@@ -149,11 +180,29 @@ func OpenWithOptions(name string, mtu int, opts Options) (*Device, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: control socket: %w", err)
 	}
-	d := &Device{f: os.NewFile(uintptr(fd), "/dev/net/tun"), ctl: ctl, name: ifr.Name()}
+	var rg *ring
+	var ringErr error
+	if opts.Ring {
+		if rg, ringErr = newRing(fd, opts.RingBatch); rg != nil {
+			// Keep the descriptor out of the runtime's poller, which
+			// would otherwise wake for every packet the ring reads: the
+			// os.File takes it blocking, then it is made non-blocking
+			// again for the ring and for writes (which never wait).
+			err = unix.SetNonblock(fd, false)
+		}
+	}
+	d := &Device{f: os.NewFile(uintptr(fd), "/dev/net/tun"), ctl: ctl, name: ifr.Name(), ring: rg, ringErr: ringErr}
+	if rg != nil && err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("tun: %w", err)
+	}
 	d.readFn = d.doRead
 	d.writeFn = d.doWrite
 	if opts.Offload {
-		d.tso, d.uso = tso, uso
+		d.tso, d.uso, d.vnet = tso, uso, true
 		d.readFn = d.doReadVnet
 		d.writeFn = d.doWriteVnet
 		d.super = make([]byte, superLen)
@@ -234,9 +283,23 @@ func (d *Device) Offload() bool { return d.tso }
 // coalesces UDP datagrams.
 func (d *Device) UDPOffload() bool { return d.uso }
 
+// RingReads reports whether the device reads through io_uring
+// (Options.Ring on a kernel that has it).
+func (d *Device) RingReads() bool { return d.ring != nil }
+
 // SetReadDeadline sets the time after which a blocked Read returns
 // os.ErrDeadlineExceeded; the zero time means none.
-func (d *Device) SetReadDeadline(t time.Time) error { return d.f.SetReadDeadline(t) }
+func (d *Device) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = max(t.UnixNano(), 1)
+	}
+	d.rdeadline.Store(ns)
+	if d.ring != nil {
+		return nil // not in the poller; readRing looks at rdeadline
+	}
+	return d.f.SetReadDeadline(t)
+}
 
 // Close closes the device, which deletes the interface, and wakes any
 // blocked Read.
@@ -244,9 +307,38 @@ func (d *Device) Close() error {
 	if d.closed.Swap(true) {
 		return ErrClosed
 	}
+	if d.ring != nil {
+		// A blocked Read returns within ringWait and lets go of the lock.
+		d.rmu.Lock()
+		d.pend = nil // in the ring's buffers
+		d.ring.close()
+		d.rmu.Unlock()
+	}
 	err := d.f.Close()
+	if d.ring != nil {
+		d.waitGone()
+	}
 	unix.Close(d.ctl)
 	return err
+}
+
+// waitGone waits, for up to a second, until the interface is gone. The
+// kernel deletes it when the last reference to the device's file goes,
+// and a ring's multishot read holds one until the ring's teardown, which
+// the kernel finishes in the background after the ring is closed (when
+// Close runs in a thread other than the ring's issuer, which alone can
+// cancel the read at once).
+func (d *Device) waitGone() {
+	for range 1000 {
+		ifr, err := unix.NewIfreq(d.name)
+		if err != nil {
+			return
+		}
+		if unix.IoctlIfreq(d.ctl, unix.SIOCGIFINDEX, ifr) != nil {
+			return // ENODEV
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // mapErr turns the poller's errors into the exported ones.
@@ -291,13 +383,21 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	defer d.rmu.Unlock()
 	d.rbufs, d.rsizes, d.roff, d.rn, d.rerr = bufs[:n], sizes, offset, 0, nil
 	defer func() { d.rbufs, d.rsizes = nil, nil }()
+	if d.closed.Load() {
+		return 0, ErrClosed
+	}
 	if d.pend != nil {
 		d.resumes++
 		if !d.drain() {
 			return d.rn, d.rerr // the buffers are full, or the rest was dropped
 		}
 	}
-	err := d.rc.Read(d.readFn)
+	var err error
+	if d.ring != nil {
+		err = d.readRing()
+	} else {
+		err = d.rc.Read(d.readFn)
+	}
 	if err != nil {
 		if d.rn > 0 { // segments of a super-packet read by an earlier call
 			return d.rn, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -57,6 +58,7 @@ func openWith(t testing.TB, mtu int, opts Options) (*netns.NS, *Device) {
 		return err
 	})
 	t.Cleanup(func() { d.Close() })
+	requireRing(t, d, opts)
 	h, err := netcfg.NewAt(ns.Path())
 	require.NoError(t, err)
 	defer h.Close()
@@ -64,11 +66,23 @@ func openWith(t testing.TB, mtu int, opts Options) (*netns.NS, *Device) {
 	return ns, d
 }
 
-// forModes runs test without and with offloads: everything a Device does
-// for plain packets must work the same behind virtio-net headers.
+// requireRing fails or skips (interop.Unavailable) a test that asked for
+// ring reads on a kernel without them.
+func requireRing(t testing.TB, d *Device, opts Options) {
+	t.Helper()
+	if opts.Ring && !d.RingReads() {
+		interop.Unavailable(t, fmt.Sprintf("no io_uring multishot reads: %v", d.ringErr))
+	}
+}
+
+// forModes runs test without and with offloads, each reading with read(2)
+// and through io_uring: everything a Device does for plain packets must
+// work the same behind virtio-net headers and from the ring.
 func forModes(t *testing.T, test func(*testing.T, Options)) {
 	t.Run("plain", func(t *testing.T) { test(t, Options{}) })
 	t.Run("offload", func(t *testing.T) { test(t, Options{Offload: true}) })
+	t.Run("ring", func(t *testing.T) { test(t, Options{Ring: true}) })
+	t.Run("offload-ring", func(t *testing.T) { test(t, Options{Offload: true, Ring: true}) })
 }
 
 // listenICMP6 returns a raw ICMPv6 socket in ns bound to the TUN address.
@@ -328,10 +342,34 @@ func TestReadDeadline(t *testing.T) { forModes(t, testReadDeadline) }
 
 func testReadDeadline(t *testing.T, opts Options) {
 	_, d := openWith(t, 1400, opts)
-	require.NoError(t, d.SetReadDeadline(time.Now().Add(-time.Second)))
+	// One goroutine reads throughout (ring reads allow no other).
 	bufs, sizes := newBufs(1, 1500), make([]int, 1)
-	_, err := d.Read(bufs, sizes, off)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	errc := make(chan error)
+	read := func() {
+		for range 3 {
+			_, err := d.Read(bufs, sizes, off)
+			errc <- err
+		}
+	}
+	require.NoError(t, d.SetReadDeadline(time.Now().Add(-time.Second)))
+	go read()
+	assert.ErrorIs(t, <-errc, os.ErrDeadlineExceeded)
+
+	// A deadline ends a Read that is waiting, and one in the past wakes
+	// it (as the data paths stop their loops).
+	require.NoError(t, d.SetReadDeadline(time.Now().Add(150*time.Millisecond)))
+	assert.ErrorIs(t, <-errc, os.ErrDeadlineExceeded)
+	require.NoError(t, d.SetReadDeadline(time.Time{}))
+	// (Read may start before the line above; a deadline passed meanwhile
+	// gives the same answer.)
+	time.Sleep(50 * time.Millisecond) // let Read block (it passes either way)
+	require.NoError(t, d.SetReadDeadline(time.Unix(1, 0)))
+	select {
+	case err := <-errc:
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	case <-time.After(guard):
+		t.Fatal("a deadline in the past did not wake Read")
+	}
 }
 
 func TestWriteErrors(t *testing.T) { forModes(t, testWriteErrors) }
