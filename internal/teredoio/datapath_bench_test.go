@@ -53,8 +53,9 @@ type benchPath struct {
 	name  string
 	from  *netns.NS
 	dst   netip.Addr
-	relay *netns.NS // nil for the plain path
-	sink  *netns.NS // the native host
+	relay  *netns.NS  // nil for the plain path
+	sink   *netns.NS  // the native host
+	teredo netip.Addr // the client's Teredo address (relay paths)
 }
 
 // benchSample is one round's figures for one path.
@@ -128,12 +129,13 @@ func TestRelayThroughput(t *testing.T) {
 	clients := []struct {
 		name string
 		ns   *netns.NS
+		addr netip.Addr // its Teredo address
 	}{
-		{"Miredo client", w.host(t, "mclient", clientIP)},
-		{"transit6 client", w.host(t, "tclient", client2IP)},
+		{name: "Miredo client", ns: w.host(t, "mclient", clientIP)},
+		{name: "transit6 client", ns: w.host(t, "tclient", client2IP)},
 	}
-	w.miredoClient(t, clients[0].ns)
-	w.transit6Client(t, "client", clients[1].ns)
+	clients[0].addr = w.miredoClient(t, clients[0].ns)
+	clients[1].addr = w.transit6Client(t, "client", clients[1].ns)
 
 	var paths []benchPath
 	for _, c := range clients {
@@ -144,7 +146,7 @@ func TestRelayThroughput(t *testing.T) {
 		}{{"transit6 relay", relayT6, nativeT6, nativeViaT6}, {"Miredo relay", relayMi, nativeMi, nativeViaMiredo}} {
 			// The first packets wait for the direct connectivity test.
 			ping(t, c.ns, r.dst)
-			paths = append(paths, benchPath{name: c.name + " → " + r.name, from: c.ns, dst: r.dst, relay: r.ns, sink: r.sink})
+			paths = append(paths, benchPath{name: c.name + " → " + r.name, from: c.ns, dst: r.dst, relay: r.ns, sink: r.sink, teredo: c.addr})
 		}
 	}
 	ping(t, plain, nativeViaT6)
@@ -171,6 +173,7 @@ func TestRelayThroughput(t *testing.T) {
 	}
 	samples := make([][]benchSample, len(paths))
 	reverse := make([][]reverseSample, len(paths))
+	blasts := make([][2][]blastSample, len(paths))
 	for round := range rounds {
 		for i, p := range paths {
 			s := measure(t, p)
@@ -179,8 +182,21 @@ func TestRelayThroughput(t *testing.T) {
 			r := measureReverse(t, p)
 			t.Logf("round %d, %s, reverse: %+v", round+1, p.name, r)
 			reverse[i] = append(reverse[i], r)
+			if p.relay == nil {
+				continue
+			}
+			for dir, rev := range []bool{false, true} {
+				b := measureBlast(t, p, rev)
+				t.Logf("round %d, %s, saturated (reverse %v): %+v", round+1, p.name, rev, b)
+				blasts[i][dir] = append(blasts[i][dir], b)
+			}
 		}
 	}
+	defer func() {
+		if full {
+			t.Log(blastTable(paths, clients[0].name, clients[1].name, blasts))
+		}
+	}()
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d s rounds, median of %d; UDP: iperf3 -u -l 1232 -b %s (1280-byte IPv6 packets); TCP: iperf3 -t %d\n\n",
