@@ -50,9 +50,9 @@ var (
 
 // benchPath is one way from a sender to the native host.
 type benchPath struct {
-	name  string
-	from  *netns.NS
-	dst   netip.Addr
+	name   string
+	from   *netns.NS
+	dst    netip.Addr
 	relay  *netns.NS  // nil for the plain path
 	sink   *netns.NS  // the native host
 	teredo netip.Addr // the client's Teredo address (relay paths)

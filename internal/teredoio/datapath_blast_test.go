@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
-
 )
 
 // The relay at saturation. iperf3 (3.12: one thread, one datagram per
@@ -153,4 +152,3 @@ func blastTable(paths []benchPath, client1, client2 string, samples [][2][]blast
 	}
 	return b.String()
 }
-
