@@ -35,14 +35,8 @@ var (
 	wireB4 = netip.MustParsePrefix("192.0.2.2/24")
 )
 
-// openOffload makes a namespace with an offloading TUN device named name,
-// MTU mtu, with addresses addrs.
-func openOffload(t *testing.T, label, name string, mtu int, addrs ...netip.Prefix) (*netns.NS, *Device) {
-	t.Helper()
-	return openOffloadWith(t, label, name, mtu, Options{Offload: true}, addrs...)
-}
-
-// openOffloadWith is openOffload with options.
+// openOffloadWith makes a namespace with a TUN device named name, MTU mtu,
+// options opts (offloads, ring reads), with addresses addrs.
 func openOffloadWith(t *testing.T, label, name string, mtu int, opts Options, addrs ...netip.Prefix) (*netns.NS, *Device) {
 	t.Helper()
 	ns := netns.New(t, label)
