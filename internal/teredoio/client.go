@@ -226,6 +226,9 @@ func (c *Client) Status() Status {
 	defer c.dp.mu.Unlock()
 	st := c.eng.Status()
 	s := clientStatus(&st, c.names, c.ifname)
+	if c.dev != nil {
+		s.TUNReads = tunReads(c.dev)
+	}
 	nodeStatus(&s, c.node)
 	return s
 }

@@ -50,7 +50,10 @@ type Status struct {
 	Address         netip.Addr     `json:"address,omitzero"`
 	MTU             int            `json:"mtu,omitzero"`
 	Interface       string         `json:"interface,omitempty"`
-	LastError       string         `json:"last_error,omitempty"`
+	// TUNReads is how the client or relay reads its TUN device: "io_uring"
+	// (internal/tun ring reads) or "read(2)" (a kernel without them).
+	TUNReads  string `json:"tun_reads,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 
 	// Server fields.
 	PrimarySocket   netip.AddrPort    `json:"primary_socket,omitzero"`
@@ -191,6 +194,9 @@ func (s *Status) WriteText(w io.Writer) error {
 		if s.Interface != "" {
 			line("Interface", s.Interface)
 		}
+		if s.TUNReads != "" {
+			line("Interface Reads", s.TUNReads)
+		}
 		if s.MTU != 0 {
 			line("MTU", strconv.Itoa(s.MTU))
 		}
@@ -215,6 +221,9 @@ func (s *Status) WriteText(w io.Writer) error {
 		line("Prefix", s.Prefix.String())
 		if s.Interface != "" {
 			line("Interface", s.Interface)
+		}
+		if s.TUNReads != "" {
+			line("Interface Reads", s.TUNReads)
 		}
 	}
 	if s.Type != "server" && len(s.Counters) > 0 {

@@ -33,6 +33,7 @@ var clientStatus = teredoio.Status{
 	Address:         netip.MustParseAddr("2001:0:c633:6401:0:3caf:34ff:8efe"),
 	MTU:             1280,
 	Interface:       "teredo",
+	TUNReads:        "io_uring",
 }
 
 func TestStatusText(t *testing.T) {
@@ -51,6 +52,7 @@ Local Mapping           : 10.0.0.2:50000
 External NAT Mapping    : 203.0.113.1:50000
 Teredo Address          : 2001:0:c633:6401:0:3caf:34ff:8efe
 Interface               : teredo
+Interface Reads         : io_uring
 MTU                     : 1280
 Last Error              : none
 `, b.String())
