@@ -27,7 +27,8 @@ const (
 )
 
 // Device is an open TUN device. Read and Write may be called concurrently
-// with each other (and Read with Read, Write with Write, which serialize).
+// with each other (and Read with Read, Write with Write, which serialize;
+// with Options.Ring, Read from one goroutine only).
 type Device struct {
 	f      *os.File
 	rc     syscall.RawConn
@@ -105,18 +106,18 @@ type Options struct {
 	// copied once, from the ring's buffer to the caller's. The goroutine
 	// that first calls Read is locked to its thread, the ring's only
 	// issuer: read from that goroutine alone (another gets
-	// ErrRingThread). A
-	// deadline in the past or Close ends a blocked Read within 100 ms. A
-	// kernel without it leaves the device reading with read(2); RingReads
-	// reports which.
+	// ErrRingThread). A deadline in the past or Close ends a blocked Read
+	// within 100 ms. A kernel without it leaves the device reading with
+	// read(2); RingReads reports which. See the package documentation.
 	Ring bool
 
 	// RingBatch, with Ring, lets a Read that has a packet wait up to
 	// this long for more (up to 32) before it returns, on kernels that
 	// can (6.12 on, IORING_FEAT_MIN_TIMEOUT): under a steady stream each
 	// Read then returns a batch instead of one packet per wake-up, at the
-	// cost of up to RingBatch of latency; a packet that comes to an idle
-	// device is returned at once. Zero returns each packet at once.
+	// cost of up to RingBatch of latency; a packet that comes after the
+	// device was idle for longer is returned at once. Zero returns each
+	// packet at once.
 	RingBatch time.Duration
 }
 
