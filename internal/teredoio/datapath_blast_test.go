@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -102,19 +101,18 @@ func blast(t *testing.T, c *net.UDPConn, to netip.AddrPort, d time.Duration) uin
 	h.SetLen(unix.CmsgLen(2))
 	binary.NativeEndian.PutUint16(oob[unix.CmsgLen(0):], 1232)
 	buf := make([]byte, 1232*blastSegs)
-	var sent atomic.Uint64
-	var errs uint64
+	var sent, errs uint64
 	for end := time.Now().Add(d); time.Now().Before(end); {
 		if _, _, err := c.WriteMsgUDPAddrPort(buf, oob, to); err != nil {
 			errs++ // ENOBUFS, or an ICMP error from an earlier send
-			if errs > 1000 && sent.Load() == 0 {
+			if errs > 1000 && sent == 0 {
 				t.Fatalf("blast to %v: %v", to, err)
 			}
 			continue
 		}
-		sent.Add(blastSegs)
+		sent += blastSegs
 	}
-	return sent.Load()
+	return sent
 }
 
 // blastTable formats the medians of the saturated rounds as Markdown, with
