@@ -11,40 +11,47 @@ import (
 // BenchmarkWriteRead writes batches of ICMPv6 Echo Requests to the device
 // (MTU 9000), which the kernel answers, and reads the replies back: a TUN
 // write and a TUN read per packet, with the kernel's IPv6 input and output
-// in between. One op is one batch; pkts/s counts packets one way.
+// in between. One op is one batch; pkts/s counts packets one way. Mode
+// "read" reads with read(2), "ring" through io_uring (Options.Ring).
 func BenchmarkWriteRead(b *testing.B) {
 	const batch = 32
-	for _, size := range []int{64, 576, 1280, 1500, 9000} { // IPv6 packet sizes
-		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
-			_, d := open(b, 9000)
-			wbufs := make([][]byte, batch)
-			for i := range wbufs {
-				var err error
-				wbufs[i], err = packet.AppendEchoRequest(make([]byte, off), peer, local.Addr(), 64, 1, uint16(i), make([]byte, size-48))
-				if err != nil {
+	modes := []struct {
+		name string
+		opts Options
+	}{{"read", Options{}}, {"ring", Options{Ring: true}}}
+	for _, m := range modes {
+		for _, size := range []int{64, 576, 1280, 1500, 9000} { // IPv6 packet sizes
+			b.Run(fmt.Sprintf("mode=%s/size=%d", m.name, size), func(b *testing.B) {
+				_, d := openWith(b, 9000, m.opts)
+				wbufs := make([][]byte, batch)
+				for i := range wbufs {
+					var err error
+					wbufs[i], err = packet.AppendEchoRequest(make([]byte, off), peer, local.Addr(), 64, 1, uint16(i), make([]byte, size-48))
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				rbufs, sizes := newBufs(IdealBatchSize, size), make([]int, IdealBatchSize)
+				if err := d.SetReadDeadline(time.Now().Add(time.Hour)); err != nil { // liveness guard against a lost packet
 					b.Fatal(err)
 				}
-			}
-			rbufs, sizes := newBufs(IdealBatchSize, size), make([]int, IdealBatchSize)
-			if err := d.SetReadDeadline(time.Now().Add(time.Hour)); err != nil { // liveness guard against a lost packet
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.SetBytes(int64(batch * size))
-			for b.Loop() {
-				if n, err := d.Write(wbufs, off); n != batch || err != nil {
-					b.Fatalf("Write: %d, %v", n, err)
-				}
-				for got := 0; got < batch; {
-					n, err := d.Read(rbufs, sizes, off)
-					if err != nil {
-						b.Fatalf("Read: %v", err)
+				b.ReportAllocs()
+				b.SetBytes(int64(batch * size))
+				for b.Loop() {
+					if n, err := d.Write(wbufs, off); n != batch || err != nil {
+						b.Fatalf("Write: %d, %v", n, err)
 					}
-					got += n
+					for got := 0; got < batch; {
+						n, err := d.Read(rbufs, sizes, off)
+						if err != nil {
+							b.Fatalf("Read: %v", err)
+						}
+						got += n
+					}
 				}
-			}
-			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pkts/s")
-		})
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pkts/s")
+			})
+		}
 	}
 }
 
