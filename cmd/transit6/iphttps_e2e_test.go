@@ -91,7 +91,8 @@ func clientUp(t *testing.T, bin, socket string, proc *netns.Proc) netip.Addr {
 // For TCP, SumReceived is what the server received; for UDP, Sum holds
 // the datagrams and the receiver's losses.
 type iperf3Result struct {
-	End struct {
+	Error string `json:"error"` // iperf3 3.12 may exit 0 with only this
+	End   struct {
 		Sum struct {
 			Seconds       float64 `json:"seconds"`
 			Bytes         float64 `json:"bytes"`
@@ -113,23 +114,22 @@ type iperf3Result struct {
 
 // runIperf3 runs the iperf3 client in ns with args and -J, retrying for a
 // few seconds while it fails at once (the server is not listening yet),
-// and returns its report.
+// and returns its report. A failure can come as an exit status or, with
+// iperf3 3.12, as exit status 0 and an "error" in the report.
 func runIperf3(t *testing.T, ns *netns.NS, iperf string, args ...string) iperf3Result {
 	t.Helper()
-	var out []byte
 	for i := 0; ; i++ {
 		start := time.Now()
-		var err error
-		out, err = ns.Command(append(append([]string{iperf}, args...), "-J")...).Output()
-		if err == nil {
-			break
+		out, err := ns.Command(append(append([]string{iperf}, args...), "-J")...).Output()
+		var res iperf3Result
+		jerr := json.Unmarshal(out, &res)
+		if err == nil && jerr == nil && res.Error == "" {
+			return res
 		}
-		require.True(t, i < 50 && time.Since(start) < time.Second, "iperf3 %s: %v: %s", strings.Join(args, " "), err, out)
+		require.True(t, i < 50 && time.Since(start) < time.Second,
+			"iperf3 %s: %v %v %s: %s", strings.Join(args, " "), err, jerr, res.Error, out)
 		time.Sleep(100 * time.Millisecond)
 	}
-	var res iperf3Result
-	require.NoError(t, json.Unmarshal(out, &res), "%s", out)
-	return res
 }
 
 // End to end, with the transit6 binary in network namespaces: two clients
