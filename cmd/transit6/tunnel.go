@@ -319,10 +319,13 @@ func runTunnel(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer t.Close()
-	logger.Print(t.Describe())
+	// SIGUSR1 is taken before the line that says the tunnel is up: a
+	// signal that comes before Notify is dropped, and a script that
+	// waits for that line may send one at once.
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
+	logger.Print(t.Describe())
 	go func() {
 		for range usr1 {
 			writeCounters(stderr, t.Counters())
