@@ -87,51 +87,6 @@ func clientUp(t *testing.T, bin, socket string, proc *netns.Proc) netip.Addr {
 	}
 }
 
-// iperf3Result is the part of iperf3's JSON report (-J) the tests read.
-// For TCP, SumReceived is what the server received; for UDP, Sum holds
-// the datagrams and the receiver's losses.
-type iperf3Result struct {
-	Error string `json:"error"` // iperf3 3.12 may exit 0 with only this
-	End   struct {
-		Sum struct {
-			Seconds       float64 `json:"seconds"`
-			Bytes         float64 `json:"bytes"`
-			BitsPerSecond float64 `json:"bits_per_second"`
-			Packets       float64 `json:"packets"`
-			LostPackets   float64 `json:"lost_packets"`
-			LostPercent   float64 `json:"lost_percent"`
-		} `json:"sum"`
-		SumReceived struct {
-			Seconds       float64 `json:"seconds"`
-			Bytes         float64 `json:"bytes"`
-			BitsPerSecond float64 `json:"bits_per_second"`
-		} `json:"sum_received"`
-		SumSent struct {
-			Retransmits float64 `json:"retransmits"` // TCP, the sender's
-		} `json:"sum_sent"`
-	} `json:"end"`
-}
-
-// runIperf3 runs the iperf3 client in ns with args and -J, retrying for a
-// few seconds while it fails at once (the server is not listening yet),
-// and returns its report. A failure can come as an exit status or, with
-// iperf3 3.12, as exit status 0 and an "error" in the report.
-func runIperf3(t *testing.T, ns *netns.NS, iperf string, args ...string) iperf3Result {
-	t.Helper()
-	for i := 0; ; i++ {
-		start := time.Now()
-		out, err := ns.Command(append(append([]string{iperf}, args...), "-J")...).Output()
-		var res iperf3Result
-		jerr := json.Unmarshal(out, &res)
-		if err == nil && jerr == nil && res.Error == "" {
-			return res
-		}
-		require.True(t, i < 50 && time.Since(start) < time.Second,
-			"iperf3 %s: %v %v %s: %s", strings.Join(args, " "), err, jerr, res.Error, out)
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // End to end, with the transit6 binary in network namespaces: two clients
 // behind "the Internet" (IPv4 only) reach a host behind the server with the
 // kernel's ping and iperf3, get different addresses and reach each other;
@@ -143,7 +98,7 @@ func runIperf3(t *testing.T, ns *netns.NS, iperf string, args ...string) iperf3R
 func TestIPHTTPSEndToEnd(t *testing.T) {
 	srv, cli1, cli2, host := netns.New(t, "ihsrv"), netns.New(t, "ihc1"), netns.New(t, "ihc2"), netns.New(t, "ihhost")
 	interop.LookPath(t, "ping")
-	iperf := interop.LookPath(t, "iperf3")
+	interop.LookPath(t, "iperf3")
 	bin := buildTransit6(t)
 	caFile, certFile, keyFile := writeTestPKI(t, "192.0.2.1", "198.51.100.1")
 	dir := t.TempDir()
@@ -177,8 +132,8 @@ func TestIPHTTPSEndToEnd(t *testing.T) {
 	cli2.Run(t, "ping", "-6", "-c", "3", "-W", "5", "2001:db8:ffff::2")
 	cli1.Run(t, "ping", "-6", "-c", "3", "-W", "5", a2.String())
 
-	host.Start(t, iperf, "-s", "-1")
-	res := runIperf3(t, cli1, iperf, "-c", "2001:db8:ffff::2", "-t", "3")
+	host.IperfServer(t, "-1")
+	res := cli1.Iperf(t, "-c", "2001:db8:ffff::2", "-t", "3")
 	assert.Positive(t, res.End.SumReceived.BitsPerSecond)
 	t.Logf("iperf3 through the tunnel: %.0f Mbit/s", res.End.SumReceived.BitsPerSecond/1e6)
 

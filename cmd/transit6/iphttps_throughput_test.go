@@ -249,7 +249,7 @@ func TestIPHTTPSThroughput(t *testing.T) {
 	}
 	t.Setenv(interop.EnvRequire, "1") // from here on, what is missing fails the measurement
 	srv, cli, host := netns.New(t, "ihbsrv"), netns.New(t, "ihbcli"), netns.New(t, "ihbhost")
-	iperf := interop.LookPath(t, "iperf3")
+	interop.LookPath(t, "iperf3")
 	interop.LookPath(t, "ping")
 	bin := buildTransit6(t)
 	caFile, certFile, keyFile := writeTestPKI(t, "192.0.2.1")
@@ -320,7 +320,7 @@ func TestIPHTTPSThroughput(t *testing.T) {
 		return c.Close()
 	})
 
-	host.Start(t, iperf, "-s")
+	host.IperfServer(t)
 	secs := strconv.Itoa(benchSeconds)
 	tunnelPIDs, pipePIDs := []int{server.Pid(), client.Pid()}, []int{0}
 	measure := func(pids []int, args ...string) throughputRun {
@@ -330,15 +330,15 @@ func TestIPHTTPSThroughput(t *testing.T) {
 			cpu0 += cpuTime(t, pid)
 		}
 		out0 := nativeOut(t, bin, srvSock)
-		res := runIperf3(t, cli, iperf, append(args, "-t", secs)...)
+		res := cli.Iperf(t, append(args, "-t", secs)...)
 		out1 := nativeOut(t, bin, srvSock)
 		var cpu time.Duration
 		for _, pid := range pids {
 			cpu += cpuTime(t, pid)
 		}
 		require.Positive(t, res.End.SumReceived.Bytes, "iperf3 %s received nothing", strings.Join(args, " "))
-		r := throughputRun{mbps: res.End.SumReceived.BitsPerSecond / 1e6, retrans: res.End.SumSent.Retransmits}
-		carried := res.End.SumReceived.Bytes
+		r := throughputRun{mbps: res.End.SumReceived.BitsPerSecond / 1e6, retrans: float64(res.End.SumSent.Retransmits)}
+		carried := float64(res.End.SumReceived.Bytes)
 		if slices.Contains(args, "-u") {
 			// iperf3's own receive buffer overflows at this rate: what
 			// the tunnel carried is what the server forwarded.

@@ -117,7 +117,7 @@ func TestRelayThroughput(t *testing.T) {
 	}{{nativeT6, nativeViaT6, relay6}, {nativeMi, nativeViaMiredo, miredoRelay6}} {
 		w.plug(t, w.v6, n.ns, "eth0", prefix6(n.addr))
 		n.ns.IP(t, "-6", "route", "add", teredoPrefix, "via", n.via.String())
-		iperfServer(t, n.ns)
+		n.ns.IperfServer(t)
 	}
 	nativeT6.IP(t, "-6", "route", "add", plainNet.String(), "via", relay6.String())
 

@@ -20,7 +20,6 @@ package teredoio_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -420,54 +419,11 @@ func runFor(ns *netns.NS, limit time.Duration, args ...string) (stdout, stderr s
 	return o.String(), e.String(), err
 }
 
-// iperfResult is the part of `iperf3 -J` the tests read.
-type iperfResult struct {
-	Error string `json:"error"`
-	End   struct {
-		SumSent     struct{ Bytes int64 } `json:"sum_sent"`
-		SumReceived struct {
-			Bytes         int64
-			Seconds       float64
-			BitsPerSecond float64 `json:"bits_per_second"`
-		} `json:"sum_received"`
-		Sum struct { // UDP: packets sent, and lost as the receiver counts
-			Bytes         int64
-			Seconds       float64
-			BitsPerSecond float64 `json:"bits_per_second"`
-			Packets       int64
-			LostPackets   int64   `json:"lost_packets"`
-			LostPercent   float64 `json:"lost_percent"`
-		}
-	}
-}
-
-// iperfServer starts `iperf3 -s` in ns and waits until it listens.
-func iperfServer(t *testing.T, ns *netns.NS) {
-	t.Helper()
-	bin := interop.LookPath(t, "iperf3")
-	p := ns.Start(t, bin, "-s", "--forceflush")
-	for start := time.Now(); !strings.Contains(p.Stdout(), "Server listening"); time.Sleep(20 * time.Millisecond) {
-		if p.Exited() {
-			t.Fatalf("iperf3 -s exited: %v\n%s%s", p.Wait(), p.Stdout(), p.Stderr())
-		}
-		if time.Since(start) > pollTimeout {
-			t.Fatalf("iperf3 -s not listening after %v\n%s%s", pollTimeout, p.Stdout(), p.Stderr())
-		}
-	}
-}
-
 // iperf runs one iperf3 client in ns against dst with args and returns
-// its result.
-func iperf(t *testing.T, ns *netns.NS, dst netip.Addr, args ...string) iperfResult {
+// its report.
+func iperf(t *testing.T, ns *netns.NS, dst netip.Addr, args ...string) netns.IperfResult {
 	t.Helper()
-	bin := interop.LookPath(t, "iperf3")
-	all := append([]string{bin, "-6", "-J", "--connect-timeout", "10000", "-c", dst.String()}, args...)
-	out, stderr, err := runFor(ns, 60*time.Second, all...)
-	var r iperfResult
-	if jerr := json.Unmarshal([]byte(out), &r); jerr != nil || err != nil || r.Error != "" {
-		t.Fatalf("iperf3 %s from %s: %v %v %s\n%s%s", strings.Join(args, " "), ns.Name(), err, jerr, r.Error, out, stderr)
-	}
-	return r
+	return ns.Iperf(t, append([]string{"-6", "-c", dst.String()}, args...)...)
 }
 
 // iperfBoth runs short iperf3 tests from client to server's dst (iperf3 -s
@@ -477,7 +433,7 @@ func iperf(t *testing.T, ns *netns.NS, dst netip.Addr, args ...string) iperfResu
 // starved CPU, as when other tests run at the same time).
 func iperfBoth(t *testing.T, client, server *netns.NS, dst netip.Addr) {
 	t.Helper()
-	iperfServer(t, server)
+	server.IperfServer(t)
 	for _, rev := range []bool{false, true} {
 		dir := "forward"
 		var extra []string
@@ -692,7 +648,7 @@ func TestDissectDataPath(t *testing.T) {
 	ping(t, h1, nativeHost6) // direct connectivity test through the server
 	ping(t, native, a)       // relay's bubbles
 	ping(t, h1, b)           // client 1's bubbles
-	iperfServer(t, native)
+	native.IperfServer(t)
 	for _, args := range [][]string{{"-n", "200K"}, {"-n", "200K", "-R"}, {"-n", "200K", "-u", "-l", "1232", "-b", "10M"}} {
 		iperf(t, h1, nativeHost6, args...)
 	}

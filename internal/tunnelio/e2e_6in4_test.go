@@ -144,8 +144,8 @@ func TestConfigured6in4(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				before := counters(t, pb)["in.received-direct"]
 				res := iperf(t, l.a, l.b, sixInFourA.String(), sixInFourB.String(), c.args...)
-				bytes, bps := res.received()
-				require.Greater(t, bytes, 0.0, "%+v", res.End)
+				bytes, bps := res.Received()
+				require.Positive(t, bytes, "%+v", res.End)
 				got := counters(t, pb)["in.received-direct"] - before
 				// Every byte the server received came through B's
 				// transit6, at most one UDP datagram (1232 + 8 + 40 =
@@ -156,7 +156,7 @@ func TestConfigured6in4(t *testing.T) {
 					want = uint64(s.Packets - s.LostPackets)
 				}
 				require.GreaterOrEqual(t, got, want, "%+v", res.End)
-				t.Logf("6in4 %s: %.0f bytes received, %.1f Mbit/s, %d packets decapsulated at B", c.name, bytes, bps/1e6, got)
+				t.Logf("6in4 %s: %d bytes received, %.1f Mbit/s, %d packets decapsulated at B", c.name, bytes, bps/1e6, got)
 			})
 		}
 	})

@@ -10,7 +10,6 @@ package tunnelio_test
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -175,64 +174,13 @@ func TestSixToFourPing(t *testing.T) {
 	require.Contains(t, pa.Stderr(), "stopped after")
 }
 
-// iperf runs an iperf3 client in from against a one-off server at dst in
-// to, with extra client args, and returns the JSON summary.
-func iperf(t testing.TB, from, to *netns.NS, bind, dst string, args ...string) iperfResult {
+// iperf runs an iperf3 client in from, bound to bind, for 3 s with extra
+// client args against a one-off server at dst in to, and returns its
+// report.
+func iperf(t testing.TB, from, to *netns.NS, bind, dst string, args ...string) netns.IperfResult {
 	t.Helper()
-	bin := interop.LookPath(t, "iperf3")
-	interop.LookPath(t, "ss")
-	srv := to.Start(t, bin, "-s", "-1", "-B", dst)
-	// Wait until the server listens: a client that comes too early fails.
-	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		if out, err := run(t, to, "ss", "-Hltn", "sport = :5201"); err == nil && strings.Contains(out, "5201") {
-			break
-		}
-		if srv.Exited() || time.Since(start) > waitTimeout {
-			t.Fatalf("iperf3 server not listening:\n%s", srv.Stderr())
-		}
-	}
-	cargs := append([]string{bin, "-c", dst, "-B", bind, "-t", "3", "--json"}, args...)
-	out, err := run(t, from, cargs...)
-	require.NoError(t, err, out)
-	var res iperfResult
-	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
-	require.Empty(t, res.Error, out)
-	return res
-}
-
-type iperfSum struct {
-	Bytes       float64 `json:"bytes"`
-	Seconds     float64 `json:"seconds"`
-	BitsPerSec  float64 `json:"bits_per_second"`
-	Packets     float64 `json:"packets"`
-	LostPackets float64 `json:"lost_packets"`
-	LostPercent float64 `json:"lost_percent"`
-}
-
-type iperfResult struct {
-	Error string `json:"error"`
-	End   struct {
-		Sum         iperfSum `json:"sum"`
-		SumReceived iperfSum `json:"sum_received"`
-		CPU         struct {
-			Host   float64 `json:"host_total"`
-			Remote float64 `json:"remote_total"`
-		} `json:"cpu_utilization_percent"`
-	} `json:"end"`
-}
-
-// received returns the bytes and bit rate the receiver saw: UDP's sum (the
-// server's view, lost packets excluded) or TCP's sum_received.
-func (r iperfResult) received() (bytes, bps float64) {
-	if r.End.SumReceived.Bytes > 0 {
-		return r.End.SumReceived.Bytes, r.End.SumReceived.BitsPerSec
-	}
-	s := r.End.Sum
-	if s.Packets > 0 {
-		got := s.Packets - s.LostPackets
-		return got * s.Bytes / s.Packets, s.BitsPerSec * (1 - s.LostPercent/100)
-	}
-	return s.Bytes, s.BitsPerSec
+	to.IperfServer(t, "-1", "-B", dst)
+	return from.Iperf(t, append([]string{"-c", dst, "-B", bind, "-t", "3"}, args...)...)
 }
 
 func TestSixToFourIperf(t *testing.T) {
@@ -249,9 +197,9 @@ func TestSixToFourIperf(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := iperf(t, l.a, l.b, sixToFourA, sixToFourB, c.args...)
-			bytes, bps := res.received()
-			require.Greater(t, bytes, 0.0, "%+v", res.End)
-			t.Logf("6to4 %s: %.0f bytes received, %.1f Mbit/s", c.name, bytes, bps/1e6)
+			bytes, bps := res.Received()
+			require.Positive(t, bytes, "%+v", res.End)
+			t.Logf("6to4 %s: %d bytes received, %.1f Mbit/s", c.name, bytes, bps/1e6)
 		})
 	}
 }
@@ -399,23 +347,23 @@ func TestThroughput(t *testing.T) {
 		pkts := float64(ca1["out.sent-direct"] - ca0["out.sent-direct"] + cb1["in.received-direct"] - cb0["in.received-direct"])
 		pktsFwd := float64(cb1["in.received-direct"] - cb0["in.received-direct"])
 		cpu := float64(ta1-ta0+tb1-tb0) / clockTicks
-		pb, pbps := plain.received()
-		tb, tbps := tun.received()
+		pb, pbps := plain.Received()
+		tb, tbps := tun.Received()
 		secs := tun.End.Sum.Seconds
 		if secs == 0 {
 			secs = tun.End.SumReceived.Seconds
 		}
-		line := fmt.Sprintf("%s: plain %.2f Gbit/s (%.0f bytes), tunnel %.2f Gbit/s (%.0f bytes) = %.0f %%; tunnel %.0f pkt/s A→B (%.0f packets at B); transit6 CPU %.2f s = %.2f µs/packet (%.0f packets A out + B in)",
+		line := fmt.Sprintf("%s: plain %.2f Gbit/s (%d bytes), tunnel %.2f Gbit/s (%d bytes) = %.0f %%; tunnel %.0f pkt/s A→B (%.0f packets at B); transit6 CPU %.2f s = %.2f µs/packet (%.0f packets A out + B in)",
 			c.name, pbps/1e9, pb, tbps/1e9, tb, 100*tbps/pbps, pktsFwd/secs, pktsFwd, cpu, 1e6*cpu/pkts, pkts)
 		if c.args != nil {
-			pp := plain.End.Sum.Packets - plain.End.Sum.LostPackets
-			tp := tun.End.Sum.Packets - tun.End.Sum.LostPackets
+			pp := float64(plain.End.Sum.Packets - plain.End.Sum.LostPackets)
+			tp := float64(tun.End.Sum.Packets - tun.End.Sum.LostPackets)
 			line += fmt.Sprintf("; iperf3 packets received: plain %.0f/s, tunnel %.0f/s = %.0f %% (loss plain %.1f %%, tunnel %.1f %%)",
 				pp/plain.End.Sum.Seconds, tp/tun.End.Sum.Seconds, 100*(tp/tun.End.Sum.Seconds)/(pp/plain.End.Sum.Seconds),
 				plain.End.Sum.LostPercent, tun.End.Sum.LostPercent)
 		}
 		t.Log(line)
-		require.Greater(t, tb, 0.0)
+		require.Positive(t, tb)
 	}
 }
 
@@ -461,8 +409,8 @@ func TestSixToFourOffloadInterop(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := iperf(t, l.a, l.b, sixToFourA, sixToFourB, c.args...)
-			bytes, _ := res.received()
-			require.Greater(t, bytes, 0.0, "%+v", res.End)
+			bytes, _ := res.Received()
+			require.Positive(t, bytes, "%+v", res.End)
 		})
 	}
 	cb := counters(t, pb)
