@@ -97,6 +97,11 @@ func tunnel(t testing.TB, ns *netns.NS, args ...string) *netns.Proc {
 			t.Fatalf("transit6 %v did not start:\n%s", args[1:], p.Stderr())
 		}
 	}
+	// This kernel has io_uring: where interop is required (CI), a silent
+	// fall-back to read(2) is a failure.
+	if interop.Required() && !strings.Contains(p.Stderr(), ", io_uring reads") {
+		t.Fatalf("transit6 %v reads its TUN without io_uring:\n%s", args[1:], p.Stderr())
+	}
 	return p
 }
 

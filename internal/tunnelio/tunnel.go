@@ -283,9 +283,19 @@ func (t *Tunnel) routeMTU(cfg *sixtofour.Config) (int, string) {
 	return min(mtu, packet.IPv4MaxLen), "by " + what
 }
 
+// ringBatch is how long a TUN read that has a packet waits for more
+// (tun.Options.RingBatch).
+const ringBatch = 100 * time.Microsecond
+
 func (t *Tunnel) open() error {
 	var err error
-	if t.dev, err = tun.OpenWithOptions(t.cfg.IfName, t.mtu, tun.Options{Offload: !t.cfg.NoOffload}); err != nil {
+	// Ring reads with a short batch: under a stream one wake-up reads
+	// many packets (measured with TestThroughput: UDP 117–138k
+	// packets/s A→B at 3.9–4.4 µs of CPU each, against 80–115k at
+	// 4.1–5.5 µs with read(2)); a packet after an idle spell is not
+	// delayed. Kernels without io_uring fall back to read(2).
+	opts := tun.Options{Offload: !t.cfg.NoOffload, Ring: true, RingBatch: ringBatch}
+	if t.dev, err = tun.OpenWithOptions(t.cfg.IfName, t.mtu, opts); err != nil {
 		return err
 	}
 	name := t.dev.Name()
@@ -625,10 +635,10 @@ func (r *rateLog) log(logf func(string, ...any), format string, a ...any) {
 // mechanism, role, local IPv4, then the derived prefix (6to4, 6rd,
 // ISATAP) or the remote and the inner sources accepted (6in4, which has
 // no prefix of its own), the interface addresses, the interface and its
-// MTU, the path MTU and where it came from, and the TUN offloads the
-// kernel took. For example:
+// MTU, the path MTU and where it came from, the TUN offloads the kernel
+// took, and whether the TUN is read through io_uring. For example:
 //
-//	6in4 endpoint, local 192.0.2.1, remote 198.51.100.2, inner sources any, address [2001:db8:46::1/64], interface tun6in4 mtu 1480 (path MTU 1500 by the route to 198.51.100.2), TSO/USO
+//	6in4 endpoint, local 192.0.2.1, remote 198.51.100.2, inner sources any, address [2001:db8:46::1/64], interface tun6in4 mtu 1480 (path MTU 1500 by the route to 198.51.100.2), TSO/USO, io_uring reads
 func (t *Tunnel) Describe() string {
 	pol := t.router.Policy()
 	role := "host"
@@ -664,6 +674,9 @@ func (t *Tunnel) Describe() string {
 		off = ", TSO/USO"
 	case t.dev.Offload():
 		off = ", TSO"
+	}
+	if t.dev.RingReads() {
+		off += ", io_uring reads"
 	}
 	path := ""
 	if t.path != "" {
