@@ -358,7 +358,12 @@ func startProxy(t *testing.T, user, pass string, refuse, hangUp bool) *url.URL {
 					io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 					return
 				case hangUp:
+					// Half-close, then read what comes: closing with the
+					// client's TLS hello unread would send a reset
+					// (ECONNRESET) or a FIN (EOF), by the race.
 					io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+					c.(*net.TCPConn).CloseWrite()
+					io.Copy(io.Discard, br)
 					return
 				}
 				up, err := net.Dial("tcp", req.Host)
