@@ -227,7 +227,7 @@ func (c *Client) Status() Status {
 	st := c.eng.Status()
 	s := clientStatus(&st, c.names, c.ifname)
 	if c.dev != nil {
-		s.TUNReads = tunReads(c.dev)
+		s.TUNReads = c.dev.Reads()
 	}
 	nodeStatus(&s, c.node)
 	return s

@@ -131,7 +131,7 @@ func (r *Relay) Status() Status {
 		Type:      "relay",
 		State:     "online",
 		Interface: r.ifname,
-		TUNReads:  tunReads(r.dev),
+		TUNReads:  r.dev.Reads(),
 		RelayBind: r.conn.LocalAddr(),
 		Prefix:    r.prefix,
 	}
@@ -246,14 +246,6 @@ func (d *dataPath) hostLoop(ctx context.Context, logger *log.Logger) error {
 			logger.Printf("TUN read: %v", err)
 		}
 	}
-}
-
-// tunReads names how dev is read, for Status.TUNReads.
-func tunReads(dev *tun.Device) string {
-	if dev.RingReads() {
-		return "io_uring"
-	}
-	return "read(2)"
 }
 
 // MaxStatusPeers is the most peers a status lists.

@@ -288,6 +288,15 @@ func (d *Device) UDPOffload() bool { return d.uso }
 // (Options.Ring on a kernel that has it).
 func (d *Device) RingReads() bool { return d.ring != nil }
 
+// Reads names how the device is read, for logs and status reports:
+// "io_uring" with ring reads, else "read(2)".
+func (d *Device) Reads() string {
+	if d.RingReads() {
+		return "io_uring"
+	}
+	return "read(2)"
+}
+
 // SetReadDeadline sets the time after which a blocked Read returns
 // os.ErrDeadlineExceeded; the zero time means none.
 func (d *Device) SetReadDeadline(t time.Time) error {

@@ -73,6 +73,13 @@ func requireRing(t testing.TB, d *Device, opts Options) {
 	if opts.Ring && !d.RingReads() {
 		interop.Unavailable(t, fmt.Sprintf("no io_uring multishot reads: %v", d.ringErr))
 	}
+	want := "read(2)"
+	if opts.Ring {
+		want = "io_uring"
+	}
+	if got := d.Reads(); got != want {
+		t.Fatalf("Reads() = %q, want %q", got, want)
+	}
 }
 
 // forModes runs test without and with offloads, each reading with read(2)
