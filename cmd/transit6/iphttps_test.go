@@ -116,7 +116,7 @@ func TestIPHTTPSStatus(t *testing.T) {
 	ln, err := listenStatus(sock)
 	require.NoError(t, err)
 	defer ln.Close()
-	st := iphttpsClientStatus{Role: "client", URL: "https://da.example.com/IPHTTPS", Interface: "iphttps0", State: "link-up",
+	st := iphttpsClientStatus{Role: "client", URL: "https://da.example.com/IPHTTPS", Interface: "iphttps0", TUNReads: "io_uring", State: "link-up",
 		Addr: netip.MustParseAddr("2001:db8:1:1000::1234"), Prefix: netip.MustParsePrefix("2001:db8:1:1000::/64"),
 		Router: netip.MustParseAddr("fe80::1"), MTU: 1280, Server: "Microsoft-HTTPAPI/2.0", Since: time.Unix(0, 0).UTC()}
 	go func() {
@@ -133,6 +133,7 @@ func TestIPHTTPSStatus(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.Equal(t, 0, run([]string{"iphttps", "status", "--socket", sock}, nil, &out, &errb), errb.String())
 	assert.Contains(t, out.String(), "Interface Status : IPHTTPS interface active")
+	assert.Contains(t, out.String(), "Interface Reads  : io_uring")
 	assert.Contains(t, out.String(), "Address          : 2001:db8:1:1000::1234")
 	out.Reset()
 	require.Equal(t, 0, run([]string{"iphttps", "status", "--socket", sock, "--json"}, nil, &out, &errb))
@@ -146,11 +147,12 @@ func TestIPHTTPSStatus(t *testing.T) {
 
 	// A server's status as text.
 	var b bytes.Buffer
-	srvJSON := `{"role":"server","listen":"[::]:443","mode":"none","prefix":"2001:db8:1:1000::/64",
+	srvJSON := `{"role":"server","listen":"[::]:443","tun_reads":"read(2)","mode":"none","prefix":"2001:db8:1:1000::/64",
 		"clients":[{"id":1,"remote":"192.0.2.2:5555","since":"2026-01-01T00:00:00Z","addrs":["fe80::1234","2001:db8:1:1000::1234"],
 		"rx_packets":3,"tx_packets":4,"queue_drops":0}],"server":{"sessions":1},"drops":{"queue-full":0,"no-route":2}}`
 	require.NoError(t, writeIPHTTPSStatus(&b, []byte(strings.ReplaceAll(srvJSON, "\n", ""))))
 	assert.Contains(t, b.String(), "Clients          : 1")
+	assert.Contains(t, b.String(), "Interface Reads  : read(2)")
 	assert.Contains(t, b.String(), "#1 192.0.2.2:5555 since 2026-01-01T00:00:00Z: fe80::1234 2001:db8:1:1000::1234; rx 3 pkts, tx 4 pkts, 0 dropped")
 	assert.Contains(t, b.String(), "Dropped          : no-route 2")
 }
