@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/transit6/transit6/internal/miredoconf"
 	"github.com/transit6/transit6/internal/teredoio"
 	"github.com/transit6/transit6/teredo"
 )
@@ -89,7 +90,11 @@ func parseClientFlags(args []string, stderr io.Writer) (*clientFlags, error) {
 	fs.BoolVar(&f.noRestrict, "no-restricted-probe", false, "skip the restricted-NAT test (no bubble to the secondary address's port 9)")
 	fs.StringVar(&f.secureKey, "secure-key", "", "secure qualification (RFC 4380 §5.2.2): the key is every byte of `FILE` (a trailing newline included), shared with the server")
 	fs.StringVar(&f.clientID, "client-id", "", "client identifier sent with --secure-key (at most 255 bytes)")
+	conf := fs.String("miredo-conf", "", miredoConfUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	if err := applyMiredoConf(fs, *conf, miredoconf.Client); err != nil {
 		return nil, err
 	}
 	if f.servers == "" {
@@ -251,7 +256,11 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.StringVar(&f.ifname, "ifname", "teredo", "TUN interface `name` for --native")
 	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("server"), "status Unix socket `path`")
 	fs.StringVar(&f.secureKey, "secure-key", "", "require secure qualification (RFC 4380 §5.2.2): the key is every byte of `FILE` (a trailing newline included), shared with every client")
+	conf := fs.String("miredo-conf", "", miredoServerConfUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	if err := applyMiredoConf(fs, *conf, miredoconf.Server); err != nil {
 		return nil, err
 	}
 	if f.primary == "" {
@@ -340,10 +349,74 @@ func parseRelayFlags(args []string, stderr io.Writer) (*relayFlags, error) {
 	fs.IntVar(&f.mtu, "mtu", teredoio.TunMTU, "interface `MTU`")
 	fs.Var(&f.global, "global", "IPv4 `prefixes` to treat as global (comma-separated or repeated)")
 	fs.StringVar(&f.socket, "socket", teredoio.DefaultSocket("relay"), "status Unix socket `path`")
+	conf := fs.String("miredo-conf", "", miredoConfUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return nil, err
 	}
+	if err := applyMiredoConf(fs, *conf, miredoconf.Relay); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+const (
+	miredoConfUsage       = "take the options from Miredo's configuration `FILE` (miredo.conf(5), e.g. /etc/miredo/miredo.conf); options on the command line win"
+	miredoServerConfUsage = "take the options from Miredo's server configuration `FILE` (miredo-server.conf(5)); options on the command line win"
+)
+
+// applyMiredoConf sets the options that Miredo's configuration file at
+// path gives for role (package miredoconf), except those the command line
+// set, with the same checks as on the command line. An empty path does
+// nothing. A file it cannot read or take is reported on fs's output and
+// returned as errUsage.
+func applyMiredoConf(fs *flag.FlagSet, path string, role miredoconf.Role) error {
+	if path == "" {
+		return nil
+	}
+	fail := func(format string, a ...any) error {
+		fmt.Fprintf(fs.Output(), "%s: --miredo-conf %s: %s\n", fs.Name(), path, fmt.Sprintf(format, a...))
+		return errUsage
+	}
+	b, err := readLimited(path, miredoconf.MaxFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	file, err := miredoconf.Parse(b)
+	if err != nil {
+		return fail("%v", err)
+	}
+	opts, err := file.Options(role)
+	if err != nil {
+		return fail("%v", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, o := range opts {
+		if set[o.Flag] {
+			continue
+		}
+		if err := fs.Set(o.Flag, o.Value); err != nil {
+			return fail("line %d: --%s %s: %v", o.Line, o.Flag, o.Value, err)
+		}
+	}
+	return nil
+}
+
+// readLimited reads the file at path, refusing one longer than max bytes.
+func readLimited(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > max {
+		return nil, fmt.Errorf("longer than %d bytes", max)
+	}
+	return b, nil
 }
 
 // relayConfig turns the flags into the runner's configuration.

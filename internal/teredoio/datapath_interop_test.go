@@ -323,9 +323,13 @@ func (w *world) transit6Relay(t *testing.T) (*netns.NS, *netns.Proc) {
 	t.Helper()
 	ns := w.host(t, "relay", relayIP)
 	w.native(t, ns, relay6)
-	sock := filepath.Join(t.TempDir(), "relay.sock")
-	args := []string{transit6(t), "teredo", "relay", "--bind", netip.AddrPortFrom(relayIP, relayPort).String(),
-		"--global", labGlobal, "--ifname", "teredo", "--socket", sock}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "relay.sock")
+	// Its address, port and interface come from a Miredo relay's
+	// configuration file, written as for Miredo's relay (miredoRelay).
+	conf := filepath.Join(dir, "miredo.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(miredoRelayConf(relayIP, relayPort)), 0o644))
+	args := []string{transit6(t), "teredo", "relay", "--miredo-conf", conf, "--global", labGlobal, "--socket", sock}
 	if w.relayProfile != "" {
 		args = append([]string{"env", "TRANSIT6_CPUPROFILE=" + w.relayProfile}, args...)
 	}
@@ -340,6 +344,13 @@ func (w *world) transit6Relay(t *testing.T) (*netns.NS, *netns.Proc) {
 	return ns, p
 }
 
+// miredoRelayConf is a Miredo relay's configuration file (miredo.conf(5))
+// for a relay at ip:port with interface "teredo"; both relays are started
+// with it.
+func miredoRelayConf(ip netip.Addr, port uint16) string {
+	return fmt.Sprintf("RelayType cone\nInterfaceName teredo\nBindAddress %v\nBindPort %d\n", ip, port)
+}
+
 // miredoRelay runs Miredo as a relay (RelayType cone) at 198.51.100.11:3545
 // and 2001:db8:1::3, and returns its namespace and process once its
 // interface routes the Teredo prefix.
@@ -350,8 +361,7 @@ func (w *world) miredoRelay(t *testing.T) (*netns.NS, *netns.Proc) {
 	w.native(t, ns, miredoRelay6)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "miredo.conf")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("RelayType cone\nInterfaceName teredo\nBindAddress %v\nBindPort %d\n",
-		miredoRelayIP, relayPort)), 0o644))
+	require.NoError(t, os.WriteFile(conf, []byte(miredoRelayConf(miredoRelayIP, relayPort)), 0o644))
 	p := ns.Start(t, bin, "-f", "-p", filepath.Join(dir, "miredo.pid"), "-c", conf)
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
 		out, _ := ns.Command("ip", "-6", "route", "show", "dev", "teredo").Output()

@@ -102,12 +102,20 @@ func newLab(t *testing.T, natRule string) *lab {
 	return l
 }
 
+// The configuration files of Miredo's server and client in the lab
+// (miredo-server.conf(5), miredo.conf(5)); TestMiredoConfFiles gives
+// them to transit6 too.
+var (
+	miredoServerConf = "ServerBindAddress " + serverIP.String() + "\n"
+	miredoClientConf = "RelayType client\nServerAddress " + serverIP.String() + "\nInterfaceName teredo\n"
+)
+
 // startMiredoServer runs miredo-server on 198.51.100.1 (and .2).
 func (l *lab) startMiredoServer(t *testing.T) {
 	t.Helper()
 	bin := interop.LookPath(t, "miredo-server")
 	conf := filepath.Join(l.dir, "miredo-server.conf")
-	require.NoError(t, os.WriteFile(conf, []byte("ServerBindAddress "+serverIP.String()+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(conf, []byte(miredoServerConf), 0o644))
 	l.server.Start(t, bin, "-f", "-p", filepath.Join(l.dir, "miredo-server.pid"), "-c", conf)
 }
 
@@ -302,8 +310,7 @@ func (l *lab) startMiredoClient(t *testing.T) addr.Teredo {
 	t.Helper()
 	bin := interop.LookPath(t, "miredo")
 	conf := filepath.Join(l.dir, "miredo.conf")
-	require.NoError(t, os.WriteFile(conf, []byte("RelayType client\nServerAddress "+serverIP.String()+
-		"\nInterfaceName teredo\n"), 0o644))
+	require.NoError(t, os.WriteFile(conf, []byte(miredoClientConf), 0o644))
 	p := l.client.Start(t, bin, "-f", "-p", filepath.Join(l.dir, "miredo.pid"), "-c", conf)
 	for start := time.Now(); time.Since(start) < pollTimeout; time.Sleep(100 * time.Millisecond) {
 		for _, a := range teredoAddrs(t, l.client, "teredo") {
@@ -367,4 +374,30 @@ func TestThroughNAT(t *testing.T) {
 			})
 		})
 	}
+}
+
+// transit6 takes Miredo's configuration files (--miredo-conf): the
+// transit6 server and client started with the very files Miredo's server
+// and client run with in the other tests qualify as they do with flags.
+// (The transit6 relay of the data-path tests is started with a Miredo
+// relay's file too.)
+func TestMiredoConfFiles(t *testing.T) {
+	l := newLab(t, "")
+	serverConf, clientConf := filepath.Join(l.dir, "miredo-server.conf"), filepath.Join(l.dir, "miredo.conf")
+	require.NoError(t, os.WriteFile(serverConf, []byte(miredoServerConf), 0o644))
+	require.NoError(t, os.WriteFile(clientConf, []byte(miredoClientConf), 0o644))
+
+	ssock := filepath.Join(l.dir, "server.sock")
+	sp := l.server.Start(t, transit6(t), "teredo", "server", "--miredo-conf", serverConf, "--global", labGlobal, "--socket", ssock)
+	sst := waitStatus(t, sp, ssock, "serving", func(s teredoio.Status) bool { return s.State == "online" })
+	assert.Equal(t, serverIP, sst.PrimarySocket.Addr(), "ServerBindAddress")
+
+	csock := filepath.Join(l.dir, "client.sock")
+	cp := l.client.Start(t, transit6(t), "teredo", "client", "--miredo-conf", clientConf, "--global", labGlobal, "--socket", csock)
+	st := waitStatus(t, cp, csock, "qualified", func(s teredoio.Status) bool {
+		return s.State == "qualified" && s.Address.IsValid()
+	})
+	checkQualified(t, l, st)
+	assert.Equal(t, "teredo", st.Interface, "InterfaceName")
+	assert.True(t, linkExists(l.client, "teredo"))
 }

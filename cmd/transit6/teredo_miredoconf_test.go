@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func writeConf(t *testing.T, conf string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "miredo.conf")
+	require.NoError(t, os.WriteFile(p, []byte(conf), 0o644))
+	return p
+}
+
+// --miredo-conf: Miredo's files give each role its options; the command
+// line wins over the file.
+func TestTeredoMiredoConf(t *testing.T) {
+	client := writeConf(t, "RelayType client\nServerAddress 198.51.100.1\nServerAddress2 198.51.100.7\nInterfaceName mt0\nBindPort 3546\n")
+	f, err := parseClientFlags([]string{"--miredo-conf", client, "--global", "198.51.100.0/24"}, io.Discard)
+	require.NoError(t, err)
+	cfg, err := clientConfig(context.Background(), f, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []netip.Addr{netip.MustParseAddr("198.51.100.1")}, cfg.Engine.Servers)
+	assert.Equal(t, []netip.Addr{netip.MustParseAddr("198.51.100.7")}, cfg.Engine.Secondaries)
+	assert.Equal(t, "mt0", cfg.IfName)
+	assert.Equal(t, uint16(3546), cfg.Bind.Port())
+
+	f, err = parseClientFlags([]string{"--ifname", "cli0", "--miredo-conf", client, "--server", "203.0.113.9"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "cli0", f.ifname, "the command line wins")
+	assert.Equal(t, "203.0.113.9", f.servers, "the command line wins, after the file too")
+	assert.Equal(t, uint(3546), f.port)
+
+	relay := writeConf(t, "RelayType cone\nInterfaceName mr0\nBindAddress 203.0.113.1\nBindPort 3545\nPrefix 3ffe:831f::\nInterfaceMTU 1400\n")
+	rf, err := parseRelayFlags([]string{"--miredo-conf", relay}, io.Discard)
+	require.NoError(t, err)
+	rcfg, err := relayConfig(rf, nil)
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParseAddrPort("203.0.113.1:3545"), rcfg.Bind)
+	assert.Equal(t, netip.MustParsePrefix("3ffe:831f::/32"), rcfg.Engine.Prefix)
+	assert.Equal(t, 1400, rcfg.MTU)
+	assert.Equal(t, "mr0", rcfg.IfName)
+
+	server := writeConf(t, "# miredo-server.conf\nServerBindAddress 198.51.100.1\nServerBindAddress2 198.51.100.2\n")
+	sf, err := parseServerFlags([]string{"--miredo-conf", server}, io.Discard)
+	require.NoError(t, err)
+	scfg, err := serverConfig(sf, nil)
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParseAddr("198.51.100.1"), scfg.Engine.Primary)
+	assert.Equal(t, netip.MustParseAddr("198.51.100.2"), scfg.Engine.Secondary)
+}
+
+// A file that does not fit the role, or that the role's checks refuse,
+// is a usage error naming the file and the line.
+func TestTeredoMiredoConfErrors(t *testing.T) {
+	for _, tc := range []struct {
+		role, conf, want string
+	}{
+		{"client", "RelayType cone\n", "line 1: RelayType: miredoconf: RelayType is not this role: cone is a relay"},
+		{"relay", "RelayType cone\nServerAddress 192.0.2.1\n", "line 2: ServerAddress: miredoconf: superfluous directive"},
+		{"client", "ServerAddress 198.51.100.1\nBogus 1\n", "line 2: Bogus: miredoconf: unknown directive"},
+		{"server", "ServerBindAddress 198.51.100.1\nServerBindAddress 198.51.100.2\n", "line 2: ServerBindAddress: miredoconf: directive given twice"},
+	} {
+		path := writeConf(t, tc.conf)
+		var errb bytes.Buffer
+		var err error
+		switch tc.role {
+		case "client":
+			_, err = parseClientFlags([]string{"--miredo-conf", path}, &errb)
+		case "relay":
+			_, err = parseRelayFlags([]string{"--miredo-conf", path}, &errb)
+		case "server":
+			_, err = parseServerFlags([]string{"--miredo-conf", path}, &errb)
+		}
+		require.ErrorIs(t, err, errUsage, tc.conf)
+		assert.Contains(t, errb.String(), "--miredo-conf "+path+": "+tc.want, tc.conf)
+	}
+
+	_, errOut, st := runCmd(t, "", "teredo", "client", "--miredo-conf", filepath.Join(t.TempDir(), "none.conf"))
+	assert.Equal(t, 2, st)
+	assert.Contains(t, errOut, "no such file")
+	big := writeConf(t, strings.Repeat("# padding\n", 7000))
+	_, errOut, st = runCmd(t, "", "teredo", "relay", "--miredo-conf", big)
+	assert.Equal(t, 2, st)
+	assert.Contains(t, errOut, "longer than 65536 bytes")
+	// A bad value names its line.
+	bad := writeConf(t, "RelayType client\nServerAddress 198.51.100.1\nBindPort 70000\n")
+	_, errOut, st = runCmd(t, "", "teredo", "client", "--miredo-conf", bad)
+	assert.Equal(t, 2, st)
+	assert.Contains(t, errOut, "line 3: BindPort")
+}
