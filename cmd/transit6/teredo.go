@@ -366,7 +366,8 @@ const (
 
 // applyMiredoConf sets the options that Miredo's configuration file at
 // path gives for role (package miredoconf), except those the command line
-// set, with the same checks as on the command line. An empty path does
+// set, with the same checks as on the command line; what Miredo would only
+// warn about is printed as a warning on fs's output. An empty path does
 // nothing. A file it cannot read or take is reported on fs's output and
 // returned as errUsage.
 func applyMiredoConf(fs *flag.FlagSet, path string, role miredoconf.Role) error {
@@ -385,9 +386,12 @@ func applyMiredoConf(fs *flag.FlagSet, path string, role miredoconf.Role) error 
 	if err != nil {
 		return fail("%v", err)
 	}
-	opts, err := file.Options(role)
+	opts, warnings, err := file.Options(role)
 	if err != nil {
 		return fail("%v", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(fs.Output(), "%s: --miredo-conf %s: warning: %v\n", fs.Name(), path, w)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -65,10 +65,9 @@ func TestTeredoMiredoConfErrors(t *testing.T) {
 	for _, tc := range []struct {
 		role, conf, want string
 	}{
-		{"client", "RelayType cone\n", "line 1: RelayType: miredoconf: RelayType is not this role: cone is a relay"},
-		{"relay", "RelayType cone\nServerAddress 192.0.2.1\n", "line 2: ServerAddress: miredoconf: superfluous directive"},
-		{"client", "ServerAddress 198.51.100.1\nBogus 1\n", "line 2: Bogus: miredoconf: unknown directive"},
-		{"server", "ServerBindAddress 198.51.100.1\nServerBindAddress 198.51.100.2\n", "line 2: ServerBindAddress: miredoconf: directive given twice"},
+		{"client", "RelayType cone\n", "line 1: RelayType: miredoconf: RelayType is not this role \"cone\": a relay"},
+		{"relay", "RelayType cone\nBindAddress teredo.example.net\n", "line 2: BindAddress: miredoconf: not supported by transit6"},
+		{"server", "ServerBindAddress 198.51.100.1\nPrefix 3ffe:831f::\n", "line 2: Prefix: miredoconf: not supported by transit6"},
 	} {
 		path := writeConf(t, tc.conf)
 		var errb bytes.Buffer
@@ -92,6 +91,14 @@ func TestTeredoMiredoConfErrors(t *testing.T) {
 	_, errOut, st = runCmd(t, "", "teredo", "relay", "--miredo-conf", big)
 	assert.Equal(t, 2, st)
 	assert.Contains(t, errOut, "longer than 65536 bytes")
+	// What Miredo only warns about is a warning, and the options parse.
+	warn := writeConf(t, "RelayType client\nPrefix 2001::\nFrobnicate yes\nInterfaceName x\ninterfacename y\n")
+	var errb bytes.Buffer
+	_, err := parseClientFlags([]string{"--miredo-conf", warn, "--server", "198.51.100.1"}, &errb)
+	require.NoError(t, err)
+	for _, w := range []string{"line 2: Prefix: miredoconf: superfluous directive", "line 3: Frobnicate: miredoconf: unknown directive", "line 5: interfacename: miredoconf: directive given twice"} {
+		assert.Contains(t, errb.String(), "--miredo-conf "+warn+": warning: "+w)
+	}
 	// A bad value names its line.
 	bad := writeConf(t, "RelayType client\nServerAddress 198.51.100.1\nBindPort 70000\n")
 	_, errOut, st = runCmd(t, "", "teredo", "client", "--miredo-conf", bad)

@@ -11,6 +11,7 @@ func ExampleFile_Options() {
 	conf := []byte(`# /etc/miredo/miredo.conf
 RelayType cone
 InterfaceName teredo
+ServerAddress teredo.example.net
 BindAddress 203.0.113.1
 BindPort 3545
 `)
@@ -19,7 +20,7 @@ BindPort 3545
 		fmt.Println(err)
 		return
 	}
-	opts, err := f.Options(miredoconf.Relay)
+	opts, warnings, err := f.Options(miredoconf.Relay)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -27,11 +28,15 @@ BindPort 3545
 	for _, o := range opts {
 		fmt.Printf("--%s %s (line %d)\n", o.Flag, o.Value, o.Line)
 	}
+	for _, w := range warnings {
+		fmt.Println("warning:", w)
+	}
 	// The same file for a client.
-	_, err = f.Options(miredoconf.Client)
+	_, _, err = f.Options(miredoconf.Client)
 	fmt.Println(err)
 	// Output:
 	// --ifname teredo (line 3)
-	// --bind 203.0.113.1:3545 (line 5)
-	// line 2: RelayType: miredoconf: RelayType is not this role: cone is a relay, not a client (use transit6 teredo relay)
+	// --bind 203.0.113.1:3545 (line 6)
+	// warning: line 4: ServerAddress: miredoconf: superfluous directive for this role, ignored (relay)
+	// line 2: RelayType: miredoconf: RelayType is not this role "cone": a relay, not a client (use transit6 teredo relay)
 }

@@ -4,13 +4,19 @@
 // Miredo keeps the file: `transit6 teredo client|relay|server
 // --miredo-conf FILE`.
 //
-// The format (Miredo 1.2.6): one directive per line, a name followed by
-// white space and a value; white space, empty lines and lines whose first
-// non-blank character is '#' are ignored; names are case-insensitive.
-// What the file says for one role and Miredo would not accept for it is
-// refused, as Miredo refuses it ("Superfluous directive"), rather than
-// silently ignored: a ServerAddress in a relay's file, a Prefix in a
-// client's.
+// It reads what Miredo 1.2.6 reads, and the same way (checked against
+// the program): a line is a directive name and a value, the first two
+// words on it (what follows is ignored, so a trailing comment is
+// harmless); a line whose first word starts with '#' is a comment; names
+// are case-insensitive; integers may be written in decimal, octal (0...)
+// or hexadecimal (0x...). What Miredo only warns about is a warning here
+// too, returned beside the options for the caller to log: a line with a
+// name and no value, or too long; a directive given twice (the first
+// counts); a directive Miredo does not have, or has but not for the role
+// ("Superfluous directive", a ServerAddress in a relay's file). What
+// Miredo refuses is an error, and so is what transit6 cannot do as the
+// file asks (a host name where transit6 takes an IPv4 address, a server
+// prefix other than 2001::).
 package miredoconf
 
 import (
@@ -18,30 +24,39 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
 var (
-	// ErrSyntax reports a file that is not text of directives: a NUL
-	// byte, invalid UTF-8, a line longer than MaxLine, or a file longer
-	// than MaxFile.
-	ErrSyntax = errors.New("miredoconf: syntax error")
-	// ErrDuplicate reports a directive given twice.
-	ErrDuplicate = errors.New("miredoconf: directive given twice")
-	// ErrUnknown reports a directive Miredo does not have.
-	ErrUnknown = errors.New("miredoconf: unknown directive")
-	// ErrSuperfluous reports a directive Miredo has but not for the role
-	// (Miredo's own word for it): ServerAddress for a relay, Prefix for a
-	// client, a server's directive in a client's or relay's file.
-	ErrSuperfluous = errors.New("miredoconf: superfluous directive for this role")
+	// ErrSyntax reports a file that is not text: a NUL byte or invalid
+	// UTF-8, or a file longer than MaxFile.
+	ErrSyntax = errors.New("miredoconf: not a configuration file")
+	// ErrIgnored (a warning) reports a line Miredo ignores too: a name
+	// with no value, or a line longer than MaxLine.
+	ErrIgnored = errors.New("miredoconf: line ignored")
+	// ErrDuplicate (a warning) reports a directive given again: the first
+	// counts, as in Miredo.
+	ErrDuplicate = errors.New("miredoconf: directive given twice, this one ignored")
+	// ErrUnknown (a warning) reports a directive Miredo does not have; it
+	// is ignored, as Miredo does.
+	ErrUnknown = errors.New("miredoconf: unknown directive, ignored")
+	// ErrSuperfluous (a warning) reports a directive Miredo has but not
+	// for the role, which Miredo ignores with "Superfluous directive": a
+	// ServerAddress for a relay, a Prefix for a client.
+	ErrSuperfluous = errors.New("miredoconf: superfluous directive for this role, ignored")
 	// ErrRelayType reports a RelayType the role is not: "client" given
 	// to a relay, "cone" to a client.
 	ErrRelayType = errors.New("miredoconf: RelayType is not this role")
-	// ErrBadValue reports a missing or malformed value.
+	// ErrBadValue reports a value Miredo refuses too, or one outside what
+	// the transit6 option takes (an MTU below 1280).
 	ErrBadValue = errors.New("miredoconf: bad value")
-	// ErrUnsupported reports a value transit6 does not implement: a
-	// server Prefix other than 2001::, a DiscoveryInterfaces pattern.
+	// ErrUnsupported reports what transit6 cannot do as the file asks: a
+	// host name for an IPv4 address, a server Prefix other than 2001::,
+	// a server InterfaceMTU other than 1280, DiscoveryInterfaces with
+	// local discovery on.
 	ErrUnsupported = errors.New("miredoconf: not supported by transit6")
 )
 
@@ -49,20 +64,24 @@ const (
 	// MaxFile is the largest file Parse reads: a real one is a few
 	// hundred bytes.
 	MaxFile = 64 << 10
-	// MaxLine is the longest line Parse accepts.
+	// MaxLine is the longest line Parse reads; a longer one is ignored
+	// with a warning (Miredo's limit is about the same).
 	MaxLine = 1024
 )
 
 // Directive is one line of a configuration file.
 type Directive struct {
 	Name  string // as written
-	Value string // the rest of the line, white space trimmed; may be empty
+	Value string // the second word on the line
 	Line  int    // 1-based
 }
 
-// File is a parsed configuration file, its directives in file order.
+// File is a parsed configuration file: its directives in file order, the
+// first of each name only, and the warnings about the lines it skipped
+// (ErrIgnored, ErrDuplicate).
 type File struct {
 	Directives []Directive
+	Warnings   []*Error
 }
 
 // Error is a problem at one line of a file; it wraps one of the package's
@@ -82,13 +101,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Parse reads a configuration file. It checks the syntax and that no
-// directive is given twice (names compared case-insensitively); the names
-// and values are checked against a role by [File.Options].
+// Parse reads a configuration file. It fails only on a file that is not
+// text (ErrSyntax); names and values are checked against a role by
+// [File.Options].
 func Parse(data []byte) (File, error) {
 	var f File
 	if len(data) > MaxFile {
-		return f, fmt.Errorf("%w: file longer than %d bytes", ErrSyntax, MaxFile)
+		return f, fmt.Errorf("%w: longer than %d bytes", ErrSyntax, MaxFile)
 	}
 	seen := map[string]int{}
 	for n := 1; len(data) > 0; n++ {
@@ -98,26 +117,28 @@ func Parse(data []byte) (File, error) {
 		} else {
 			data = nil
 		}
-		if len(line) > MaxLine {
-			return File{}, &Error{Line: n, Err: fmt.Errorf("%w: line longer than %d bytes", ErrSyntax, MaxLine)}
-		}
 		if bytes.IndexByte(line, 0) >= 0 || !utf8.Valid(line) {
 			return File{}, &Error{Line: n, Err: fmt.Errorf("%w: not text", ErrSyntax)}
 		}
-		s := strings.TrimSpace(string(line))
-		if s == "" || s[0] == '#' {
+		if len(line) > MaxLine {
+			f.Warnings = append(f.Warnings, &Error{Line: n, Err: fmt.Errorf("%w: longer than %d bytes", ErrIgnored, MaxLine)})
 			continue
 		}
-		name, value := s, ""
-		if i := strings.IndexAny(s, " \t\v\f\r"); i >= 0 {
-			name, value = s[:i], strings.TrimSpace(s[i+1:])
+		words := strings.Fields(string(line))
+		if len(words) == 0 || words[0][0] == '#' {
+			continue
 		}
-		key := strings.ToLower(name)
+		if len(words) == 1 {
+			f.Warnings = append(f.Warnings, &Error{Line: n, Name: words[0], Err: fmt.Errorf("%w: no value", ErrIgnored)})
+			continue
+		}
+		key := strings.ToLower(words[0])
 		if first, dup := seen[key]; dup {
-			return File{}, &Error{Line: n, Name: name, Err: fmt.Errorf("%w (first at line %d)", ErrDuplicate, first)}
+			f.Warnings = append(f.Warnings, &Error{Line: n, Name: words[0], Err: fmt.Errorf("%w (first at line %d)", ErrDuplicate, first)})
+			continue
 		}
 		seen[key] = n
-		f.Directives = append(f.Directives, Directive{Name: name, Value: value, Line: n})
+		f.Directives = append(f.Directives, Directive{Name: words[0], Value: words[1], Line: n})
 	}
 	return f, nil
 }
@@ -175,53 +196,59 @@ var roles = map[string][]Role{
 var teredoPrefix = netip.MustParseAddr("2001::")
 
 // Options translates the file into the options of `transit6 teredo
-// role`, in file order. Directives with no transit6 counterpart that do
-// not change what the role does are dropped: SyslogFacility (transit6
-// logs to standard error), a LocalDiscovery "disabled" (the default),
-// DiscoveryNetmask (transit6 sends to 224.0.0.253 on every interface). It
-// returns an *Error wrapping ErrUnknown, ErrSuperfluous, ErrRelayType,
-// ErrBadValue or ErrUnsupported for the first line it cannot take.
-func (f File) Options(role Role) ([]Option, error) {
-	var opts []Option
-	var bindAddr, bindPort *Directive
+// role`, in file order, with the warnings of Parse and its own
+// (ErrUnknown, ErrSuperfluous), in line order. Directives with no
+// transit6 counterpart that do not change what the role does are dropped:
+// SyslogFacility (transit6 logs to standard error), DiscoveryNetmask
+// (transit6 sends discovery bubbles to 224.0.0.253), a server's Prefix
+// 2001:: and InterfaceMTU 1280 (what a transit6 server does). It returns
+// an *Error wrapping ErrRelayType, ErrBadValue or ErrUnsupported for the
+// first line it cannot take.
+func (f File) Options(role Role) (opts []Option, warnings []*Error, err error) {
+	warnings = append(warnings, f.Warnings...)
+	var bindAddr, bindPort *Option // the client's --bind and --port, joined for a relay
+	discovery, discoveryIfs := false, 0
 	for i := range f.Directives {
 		d := &f.Directives[i]
 		key := strings.ToLower(d.Name)
 		rs, known := roles[key]
 		if !known {
-			return nil, &Error{Line: d.Line, Name: d.Name, Err: ErrUnknown}
+			warnings = append(warnings, &Error{Line: d.Line, Name: d.Name, Err: ErrUnknown})
+			continue
 		}
-		if !hasRole(rs, role) {
-			return nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w (%s)", ErrSuperfluous, role)}
+		if !slices.Contains(rs, role) {
+			warnings = append(warnings, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w (%s)", ErrSuperfluous, role)})
+			continue
 		}
-		bad := func(why string) error {
-			return &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w %q: %s", ErrBadValue, d.Value, why)}
-		}
-		if d.Value == "" {
-			return nil, bad("a value is required")
+		fail := func(sentinel error, format string, a ...any) ([]Option, []*Error, error) {
+			return nil, nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w %q: %s", sentinel, d.Value, fmt.Sprintf(format, a...))}
 		}
 		add := func(flag, value string) { opts = append(opts, Option{Flag: flag, Value: value, Line: d.Line}) }
 		switch key {
 		case "relaytype":
-			t := strings.ToLower(d.Value)
 			var r Role
-			switch t {
+			switch strings.ToLower(d.Value) {
 			case "client", "autoclient":
 				r = Client
 			case "cone", "relay", "restricted":
 				r = Relay
 			default:
-				return nil, bad("want client, autoclient, cone, relay or restricted")
+				return fail(ErrBadValue, "want client, autoclient, cone, relay or restricted")
 			}
 			if r != role {
-				return nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w: %s is a %s, not a %s (use transit6 teredo %s)", ErrRelayType, d.Value, r, role, r)}
+				return fail(ErrRelayType, "a %s, not a %s (use transit6 teredo %s)", r, role, r)
 			}
 		case "serveraddress":
 			add("server", d.Value) // a name or an address: the client resolves it
 		case "serveraddress2", "bindaddress", "serverbindaddress", "serverbindaddress2":
-			a, err := netip.ParseAddr(d.Value)
-			if err != nil || !a.Is4() {
-				return nil, bad("not an IPv4 address")
+			a, perr := netip.ParseAddr(d.Value)
+			if perr != nil {
+				// Miredo resolves a host name here; transit6's
+				// options take addresses.
+				return fail(ErrUnsupported, "transit6 takes an IPv4 address here, not a name")
+			}
+			if !a.Is4() {
+				return fail(ErrBadValue, "not an IPv4 address")
 			}
 			switch key {
 			case "serveraddress2":
@@ -231,72 +258,82 @@ func (f File) Options(role Role) ([]Option, error) {
 			case "serverbindaddress2":
 				add("secondary", a.String())
 			default:
-				bindAddr = d
+				bindAddr = &Option{Flag: "bind", Value: a.String(), Line: d.Line}
 			}
 		case "bindport":
-			var port uint16
-			if _, err := fmt.Sscan(d.Value, &port); err != nil || fmt.Sprint(port) != d.Value {
-				return nil, bad("not a port number")
+			p, ok := parseUint16(d.Value)
+			if !ok {
+				return fail(ErrBadValue, "not a port number")
 			}
-			bindPort = d
+			bindPort = &Option{Flag: "port", Value: fmt.Sprint(p), Line: d.Line}
 		case "prefix":
 			// Miredo takes an address (the /32 is implied); a /32
 			// prefix is taken too.
-			p, err := netip.ParsePrefix(d.Value)
-			if err != nil {
+			p, perr := netip.ParsePrefix(d.Value)
+			if perr != nil {
 				a, aerr := netip.ParseAddr(d.Value)
 				if aerr != nil {
-					return nil, bad("not an IPv6 prefix")
+					return fail(ErrBadValue, "not an IPv6 prefix")
 				}
 				p = netip.PrefixFrom(a, 32)
 			}
-			if !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() != 32 || p.Masked() != p {
-				return nil, bad("not an IPv6 /32 prefix")
+			if !p.Addr().Is6() || p.Addr().Is4In6() || p.Addr().Zone() != "" || p.Bits() != 32 || p.Masked() != p || p.Addr().IsMulticast() {
+				return fail(ErrBadValue, "not a Teredo prefix (an IPv6 /32)")
 			}
 			if role == Server {
 				if p.Addr() != teredoPrefix {
-					return nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w: a server prefix other than %v", ErrUnsupported, teredoPrefix)}
+					return fail(ErrUnsupported, "a transit6 server serves %v only", teredoPrefix)
 				}
 				continue
 			}
 			add("prefix", p.String())
 		case "interfacemtu":
-			var mtu int
-			if _, err := fmt.Sscan(d.Value, &mtu); err != nil || fmt.Sprint(mtu) != d.Value || mtu < 1280 || mtu > 65535 {
-				return nil, bad("not an MTU in [1280, 65535]")
+			mtu, ok := parseUint16(d.Value)
+			if !ok {
+				return fail(ErrBadValue, "not a number up to 65535")
+			}
+			if mtu < 1280 {
+				return fail(ErrBadValue, "below IPv6's minimum MTU, 1280")
 			}
 			if role == Server {
 				if mtu != 1280 {
-					return nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w: a server MTU other than 1280", ErrUnsupported)}
+					return fail(ErrUnsupported, "a transit6 server announces an MTU of 1280")
 				}
 				continue
 			}
-			add("mtu", d.Value)
+			add("mtu", fmt.Sprint(mtu))
 		case "interfacename":
 			add("ifname", d.Value)
 		case "syslogfacility":
 			// transit6 logs to standard error.
 		case "localdiscovery":
-			switch strings.ToLower(d.Value) {
-			case "enabled", "forced":
+			on, ok := parseBool(d.Value)
+			if !ok && strings.EqualFold(d.Value, "forced") {
+				on, ok = true, true
+			}
+			if !ok {
+				return fail(ErrBadValue, "want enabled, forced or disabled")
+			}
+			if on {
+				discovery = true
 				add("local-discovery", "true")
-			case "disabled":
-			default:
-				return nil, bad("want enabled, forced or disabled")
 			}
 		case "discoveryinterfaces":
-			return nil, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w: transit6 discovers on every interface", ErrUnsupported)}
+			discoveryIfs = d.Line
 		case "discoverynetmask":
-			// transit6 sends discovery bubbles to 224.0.0.253 only.
+			// transit6 sends discovery bubbles to 224.0.0.253.
 		}
+	}
+	if discovery && discoveryIfs != 0 {
+		return nil, nil, &Error{Line: discoveryIfs, Name: "DiscoveryInterfaces", Err: fmt.Errorf("%w: transit6 discovers on every interface", ErrUnsupported)}
 	}
 	switch role {
 	case Client:
 		if bindAddr != nil {
-			opts = append(opts, Option{Flag: "bind", Value: bindAddr.Value, Line: bindAddr.Line})
+			opts = append(opts, *bindAddr)
 		}
 		if bindPort != nil {
-			opts = append(opts, Option{Flag: "port", Value: bindPort.Value, Line: bindPort.Line})
+			opts = append(opts, *bindPort)
 		}
 	case Relay:
 		// The relay's --bind is IPV4[:PORT]; without a port (or with
@@ -309,17 +346,41 @@ func (f File) Options(role Role) ([]Option, error) {
 			}
 			opts = append(opts, Option{Flag: "bind", Value: a + ":" + bindPort.Value, Line: bindPort.Line})
 		} else if bindAddr != nil {
-			opts = append(opts, Option{Flag: "bind", Value: bindAddr.Value, Line: bindAddr.Line})
+			opts = append(opts, *bindAddr)
 		}
 	}
-	return opts, nil
+	slices.SortStableFunc(warnings, func(a, b *Error) int { return a.Line - b.Line })
+	return opts, warnings, nil
 }
 
-func hasRole(rs []Role, r Role) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
+// parseUint16 reads an unsigned integer as Miredo does (strtoul with base
+// 0): decimal, octal with a leading 0, hexadecimal with 0x; at most 65535.
+func parseUint16(s string) (uint16, bool) {
+	base, digits := 10, s
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		base, digits = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, digits = 8, s[1:]
 	}
-	return false
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(digits, base, 16)
+	return uint16(v), err == nil
+}
+
+// parseBool reads a boolean as Miredo does: a number (non-zero is true)
+// or yes/true/on/enabled, no/false/off/disabled in any case.
+func parseBool(s string) (bool, bool) {
+	if v, err := strconv.ParseInt(s, 0, 64); err == nil && !strings.Contains(s, "_") {
+		return v != 0, true
+	}
+	switch strings.ToLower(s) {
+	case "yes", "true", "on", "enabled":
+		return true, true
+	case "no", "false", "off", "disabled":
+		return false, true
+	}
+	return false, false
 }
