@@ -172,8 +172,10 @@ type Option struct {
 	Line  int
 }
 
-// roles lists, for each directive Miredo 1.2.6 knows (lower case), the
-// roles that take it.
+// roles lists, for each directive Miredo knows (lower case), the roles
+// that take it: those of 1.2.6, and the local discovery of its later
+// sources (LocalDiscovery, DiscoveryInterfaces, DiscoveryNetmask), which
+// transit6 has.
 var roles = map[string][]Role{
 	"relaytype":           {Client, Relay},
 	"serveraddress":       {Client},
