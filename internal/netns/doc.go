@@ -4,7 +4,9 @@
 //
 // A test creates namespaces with [New], wires them with [Link], runs commands
 // in them with [NS.Run], [NS.Output] and [NS.Start], and runs Go code in them
-// with [NS.Exec]. Everything is undone by t.Cleanup: processes started in a
+// with [NS.Exec]; iperf3 runs with [NS.IperfServer] and [NS.Iperf], which
+// read its JSON report into an [IperfResult]. Everything is undone by
+// t.Cleanup: processes started in a
 // namespace are stopped (SIGTERM, then SIGKILL), every other process still
 // in it is killed, and the namespace is deleted, whether the test passed,
 // failed or panicked. Namespaces left behind by a test binary that was
