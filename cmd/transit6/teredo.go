@@ -20,7 +20,7 @@ import (
 	"github.com/transit6/transit6/teredo"
 )
 
-// runTeredo dispatches "transit6 teredo client|server|status".
+// runTeredo dispatches "transit6 teredo client|server|relay|status".
 func runTeredo(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		teredoUsage(stderr)
@@ -53,7 +53,9 @@ func teredoUsage(w io.Writer) {
 A Teredo (RFC 4380) client, like miredo with "RelayType client"; a server,
 like miredo-server; a relay, like miredo with "RelayType cone". status shows
 a running one like "netsh interface teredo show state", and with --peers its
-peer list. Run "transit6 teredo COMMAND -h" for the flags.
+peer list. client, server and relay also take Miredo's configuration file:
+--miredo-conf /etc/miredo/miredo.conf (or miredo-server.conf for a server).
+Run "transit6 teredo COMMAND -h" for the flags.
 `)
 }
 
