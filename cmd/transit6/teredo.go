@@ -20,7 +20,7 @@ import (
 	"github.com/transit6/transit6/teredo"
 )
 
-// runTeredo dispatches "transit6 teredo client|server|relay|status".
+// runTeredo dispatches "transit6 teredo client|server|relay|status|checkconf".
 func runTeredo(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		teredoUsage(stderr)
@@ -35,6 +35,8 @@ func runTeredo(args []string, stdout, stderr io.Writer) int {
 		return runTeredoRelay(args[1:], stderr)
 	case "status":
 		return runTeredoStatus(args[1:], stdout, stderr)
+	case "checkconf":
+		return runTeredoCheckconf(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		teredoUsage(stdout)
 		return 0
@@ -49,13 +51,16 @@ func teredoUsage(w io.Writer) {
        transit6 teredo server --primary IPV4 [flags]
        transit6 teredo relay [--prefix 2001::/32] [--ifname teredo] [--bind IPV4:PORT] [--global CIDR,...]
        transit6 teredo status [--socket PATH] [--json] [--peers]
+       transit6 teredo checkconf [--server] FILE
 
 A Teredo (RFC 4380) client, like miredo with "RelayType client"; a server,
 like miredo-server; a relay, like miredo with "RelayType cone". status shows
 a running one like "netsh interface teredo show state", and with --peers its
 peer list. client, server and relay also take Miredo's configuration file:
---miredo-conf /etc/miredo/miredo.conf (or miredo-server.conf for a server).
-Run "transit6 teredo COMMAND -h" for the flags.
+--miredo-conf /etc/miredo/miredo.conf (or miredo-server.conf for a server);
+checkconf, like miredo-checkconf, checks such a file and prints the
+transit6 command it amounts to. Run "transit6 teredo COMMAND -h" for the
+flags.
 `)
 }
 
@@ -488,6 +493,81 @@ func runTeredoRelay(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runDaemon(ctx, logger, f.socket, r.Run, r.Status)
+}
+
+// runTeredoCheckconf checks a Miredo configuration file, as
+// miredo-checkconf does, for the role its RelayType names (--server: a
+// miredo-server.conf), with the checks the role would make at start-up
+// short of resolving names, prints its warnings and errors on stderr and,
+// if it is usable, the transit6 command it amounts to on stdout. Exit
+// status: 0 usable, 1 not, 2 usage.
+func runTeredoCheckconf(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("transit6 teredo checkconf", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.Bool("server", false, "the file is a miredo-server.conf(5)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: transit6 teredo checkconf [--server] FILE")
+		return 2
+	}
+	path := pos[0]
+	b, err := readLimited(path, miredoconf.MaxFile)
+	if err == nil {
+		var file miredoconf.File
+		if file, err = miredoconf.Parse(b); err == nil {
+			role := miredoconf.Server
+			if !*server {
+				role, err = file.Role()
+			}
+			if err == nil {
+				return checkRole(role, path, file, stdout, stderr)
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "transit6 teredo checkconf: %s: %v\n", path, err)
+	return 1
+}
+
+// checkRole runs the role's option parsing and checks with --miredo-conf
+// path (which print the file's warnings and errors), then prints the
+// command line file amounts to.
+func checkRole(role miredoconf.Role, path string, file miredoconf.File, stdout, stderr io.Writer) int {
+	args := []string{"--miredo-conf", path}
+	var err error
+	switch role {
+	case miredoconf.Client:
+		// clientConfig would resolve the server names: not here.
+		_, err = parseClientFlags(args, stderr)
+	case miredoconf.Relay:
+		var f *relayFlags
+		if f, err = parseRelayFlags(args, stderr); err == nil {
+			_, err = relayConfig(f, nil)
+		}
+	case miredoconf.Server:
+		var f *serverFlags
+		if f, err = parseServerFlags(args, stderr); err == nil {
+			_, err = serverConfig(f, nil)
+		}
+	}
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "transit6 teredo checkconf: %s: %v\n", path, err)
+		}
+		return 1
+	}
+	opts, _, _ := file.Options(role) // no error: the role's parsing took it
+	cmd := "transit6 teredo " + role.String()
+	for _, o := range opts {
+		cmd += " --" + o.Flag + " " + o.Value
+	}
+	fmt.Fprintln(stdout, cmd)
+	return 0
 }
 
 func runTeredoStatus(args []string, stdout, stderr io.Writer) int {

@@ -105,3 +105,41 @@ func TestTeredoMiredoConfErrors(t *testing.T) {
 	assert.Equal(t, 2, st)
 	assert.Contains(t, errOut, "line 3: BindPort")
 }
+
+// checkconf, like miredo-checkconf: the role by RelayType (--server for a
+// miredo-server.conf), warnings and errors on stderr, the equivalent
+// command on stdout; 0 usable, 1 not, 2 usage.
+func TestTeredoCheckconf(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		conf       string
+		status     int
+		out, inErr string
+	}{
+		{nil, "RelayType cone\nInterfaceName teredo\nServerAddress 192.0.2.1\nBindAddress 203.0.113.1\nBindPort 3545\n", 0,
+			"transit6 teredo relay --ifname teredo --bind 203.0.113.1:3545\n", "warning: line 3: ServerAddress: miredoconf: superfluous directive"},
+		{nil, "ServerAddress teredo.example.net\nBindPort 0x0dda\n", 0, "transit6 teredo client --server teredo.example.net --port 3546\n", ""},
+		{[]string{"--server"}, "ServerBindAddress 198.51.100.1\n", 0, "transit6 teredo server --primary 198.51.100.1\n", ""},
+		{nil, "RelayType client\n", 1, "", "--server is required"},
+		{nil, "ServerBindAddress 198.51.100.1\n", 1, "", "superfluous"}, // a server's file read as a client's
+		{nil, "RelayType sideways\n", 1, "", "line 1: RelayType: miredoconf: bad value"},
+		{nil, "RelayType cone\nInterfaceMTU 1000\n", 1, "", "line 2: InterfaceMTU"},
+		{nil, "RelayType cone\nPrefix 2001:db8::\nBindPort 3545\n", 0, "transit6 teredo relay --prefix 2001:db8::/32 --bind 0.0.0.0:3545\n", ""},
+		{nil, "ServerAddress 192.0.2.1\x00\n", 1, "", "not a configuration file"},
+	} {
+		path := writeConf(t, tc.conf)
+		out, errOut, st := runCmd(t, "", append(append([]string{"teredo", "checkconf"}, tc.args...), path)...)
+		assert.Equal(t, tc.status, st, "%q: %s", tc.conf, errOut)
+		assert.Equal(t, tc.out, out, "%q", tc.conf)
+		if tc.inErr != "" {
+			assert.Contains(t, errOut, tc.inErr, "%q", tc.conf)
+		} else {
+			assert.Empty(t, errOut, "%q", tc.conf)
+		}
+	}
+	_, _, st := runCmd(t, "", "teredo", "checkconf")
+	assert.Equal(t, 2, st)
+	_, errOut, st := runCmd(t, "", "teredo", "checkconf", filepath.Join(t.TempDir(), "none"))
+	assert.Equal(t, 1, st)
+	assert.Contains(t, errOut, "no such file")
+}

@@ -164,6 +164,37 @@ func (r Role) String() string {
 	return fmt.Sprintf("Role(%d)", int(r))
 }
 
+// Role returns the role a miredo.conf(5) file describes, by its RelayType:
+// Client without one (Miredo's default), as miredo-checkconf reads it. A
+// miredo-server.conf(5) file has no RelayType: its role is Server,
+// which only the caller knows. It returns an *Error wrapping ErrBadValue
+// for a RelayType Miredo does not have.
+func (f File) Role() (Role, error) {
+	for _, d := range f.Directives {
+		if strings.EqualFold(d.Name, "RelayType") {
+			r, ok := relayType(d.Value)
+			if !ok {
+				return Client, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w %q: %s", ErrBadValue, d.Value, relayTypes)}
+			}
+			return r, nil
+		}
+	}
+	return Client, nil
+}
+
+const relayTypes = "want client, autoclient, cone, relay or restricted"
+
+// relayType reads a RelayType value.
+func relayType(v string) (Role, bool) {
+	switch strings.ToLower(v) {
+	case "client", "autoclient":
+		return Client, true
+	case "cone", "relay", "restricted":
+		return Relay, true
+	}
+	return Client, false
+}
+
 // Option is a transit6 command-line option and the value the file gives
 // it, with the line it came from.
 type Option struct {
@@ -228,14 +259,9 @@ func (f File) Options(role Role) (opts []Option, warnings []*Error, err error) {
 		add := func(flag, value string) { opts = append(opts, Option{Flag: flag, Value: value, Line: d.Line}) }
 		switch key {
 		case "relaytype":
-			var r Role
-			switch strings.ToLower(d.Value) {
-			case "client", "autoclient":
-				r = Client
-			case "cone", "relay", "restricted":
-				r = Relay
-			default:
-				return fail(ErrBadValue, "want client, autoclient, cone, relay or restricted")
+			r, ok := relayType(d.Value)
+			if !ok {
+				return fail(ErrBadValue, relayTypes)
 			}
 			if r != role {
 				return fail(ErrRelayType, "a %s, not a %s (use transit6 teredo %s)", r, role, r)

@@ -238,3 +238,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRole(t *testing.T) {
+	for conf, want := range map[string]Role{
+		"":                                    Client, // Miredo's default
+		"ServerAddress 192.0.2.1\n":           Client,
+		"relaytype AutoClient\n":              Client,
+		"RelayType cone\n":                    Relay,
+		"RelayType restricted\n":              Relay,
+		"# RelayType cone\nRelayType relay\n": Relay,
+	} {
+		f, err := Parse([]byte(conf))
+		require.NoError(t, err)
+		r, err := f.Role()
+		require.NoError(t, err, conf)
+		assert.Equal(t, want, r, conf)
+	}
+	f, err := Parse([]byte("\nRelayType sideways\n"))
+	require.NoError(t, err)
+	_, err = f.Role()
+	require.ErrorIs(t, err, ErrBadValue)
+	var e *Error
+	require.True(t, errors.As(err, &e))
+	assert.Equal(t, 2, e.Line)
+}
