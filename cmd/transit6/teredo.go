@@ -500,7 +500,8 @@ func runTeredoRelay(args []string, stderr io.Writer) int {
 // miredo-server.conf), with the checks the role would make at start-up
 // short of resolving names, prints its warnings and errors on stderr and,
 // if it is usable, the transit6 command it amounts to on stdout. Exit
-// status: 0 usable, 1 not, 2 usage.
+// status: 0 usable and clean, 1 not usable or with warnings (as
+// miredo-checkconf, which fails a file with warnings), 2 usage.
 func runTeredoCheckconf(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("transit6 teredo checkconf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -561,12 +562,18 @@ func checkRole(role miredoconf.Role, path string, file miredoconf.File, stdout, 
 		}
 		return 1
 	}
-	opts, _, _ := file.Options(role) // no error: the role's parsing took it
+	opts, warnings, _ := file.Options(role) // no error: the role's parsing took it
 	cmd := "transit6 teredo " + role.String()
 	for _, o := range opts {
 		cmd += " --" + o.Flag + " " + o.Value
 	}
 	fmt.Fprintln(stdout, cmd)
+	if len(warnings) > 0 {
+		// miredo-checkconf fails a file with warnings, which the daemon
+		// runs with.
+		fmt.Fprintf(stderr, "transit6 teredo checkconf: %s: %d warning(s): transit6 and Miredo run with it, miredo-checkconf refuses it\n", path, len(warnings))
+		return 1
+	}
 	return 0
 }
 

@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/transit6/transit6/internal/interop"
 )
 
 func writeConf(t *testing.T, conf string) string {
@@ -108,7 +112,8 @@ func TestTeredoMiredoConfErrors(t *testing.T) {
 
 // checkconf, like miredo-checkconf: the role by RelayType (--server for a
 // miredo-server.conf), warnings and errors on stderr, the equivalent
-// command on stdout; 0 usable, 1 not, 2 usage.
+// command on stdout when usable; 0 usable and clean, 1 not usable or with
+// warnings, 2 usage.
 func TestTeredoCheckconf(t *testing.T) {
 	for _, tc := range []struct {
 		args       []string
@@ -116,7 +121,7 @@ func TestTeredoCheckconf(t *testing.T) {
 		status     int
 		out, inErr string
 	}{
-		{nil, "RelayType cone\nInterfaceName teredo\nServerAddress 192.0.2.1\nBindAddress 203.0.113.1\nBindPort 3545\n", 0,
+		{nil, "RelayType cone\nInterfaceName teredo\nServerAddress 192.0.2.1\nBindAddress 203.0.113.1\nBindPort 3545\n", 1,
 			"transit6 teredo relay --ifname teredo --bind 203.0.113.1:3545\n", "warning: line 3: ServerAddress: miredoconf: superfluous directive"},
 		{nil, "ServerAddress teredo.example.net\nBindPort 0x0dda\n", 0, "transit6 teredo client --server teredo.example.net --port 3546\n", ""},
 		{[]string{"--server"}, "ServerBindAddress 198.51.100.1\n", 0, "transit6 teredo server --primary 198.51.100.1\n", ""},
@@ -142,4 +147,55 @@ func TestTeredoCheckconf(t *testing.T) {
 	_, errOut, st := runCmd(t, "", "teredo", "checkconf", filepath.Join(t.TempDir(), "none"))
 	assert.Equal(t, 1, st)
 	assert.Contains(t, errOut, "no such file")
+}
+
+// transit6 teredo checkconf against Miredo 1.2.6's own miredo-checkconf,
+// file by file: they agree on which files are fine, except where transit6
+// is deliberately different, each listed with the reason.
+func TestTeredoCheckconfAgainstMiredo(t *testing.T) {
+	miredo := interop.LookPath(t, "miredo-checkconf")
+	for _, tc := range []struct {
+		conf string
+		// differ: why transit6's verdict is not Miredo's ("" if it is).
+		differ string
+	}{
+		{"RelayType client\nServerAddress 192.0.2.1\nInterfaceName teredo\n", ""},
+		{"ServerAddress 192.0.2.1\n", ""}, // client by default
+		{"relaytype AutoClient\nSERVERADDRESS 192.0.2.1 # a comment\nBindPort 0x0dda\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nBindPort 03544\nServerAddress2 192.0.2.2\nBindAddress 192.0.2.10\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nSyslogFacility local3\n", ""},
+		{"RelayType cone\nInterfaceName teredo\nBindAddress 203.0.113.1\nBindPort 3545\n", ""},
+		{"RelayType cone\nPrefix 3ffe:831f::\nInterfaceMTU 1400\n", ""},
+		{"RelayType cone\nPrefix 2001:0:1::\n", "transit6 warns that only the first 32 bits count"},
+		{"RelayType client\n", ""}, // no server
+		{"RelayType sideways\nServerAddress 192.0.2.1\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nBindPort 70000\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nSyslogFacility bogus\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nFrobnicate 1\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nLonely\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nServerAddress 192.0.2.9\n", ""},
+		{"RelayType client\nServerAddress 192.0.2.1\nPrefix 2001::\n", ""},
+		{"RelayType cone\nServerAddress 192.0.2.1\n", ""},
+		{"RelayType cone\nInterfaceMTU 1000\n", "an MTU below IPv6's 1280 is refused"},
+		{"RelayType cone\nPrefix ff02::\n", "a multicast prefix is refused"},
+		{"RelayType cone\nPrefix 2001::/32\n", "prefix notation is taken too"},
+		{"RelayType client\nServerAddress 192.0.2.1\nBindAddress localhost\n", "transit6 takes addresses, not names, there"},
+		{"RelayType client\nServerAddress 192.0.2.1\nLocalDiscovery enabled\n", "local discovery came after Miredo 1.2.6; transit6 has it"},
+	} {
+		path := writeConf(t, tc.conf)
+		mout, merr := exec.Command(miredo, path).CombinedOutput()
+		var ee *exec.ExitError
+		if merr != nil && !errors.As(merr, &ee) {
+			t.Fatalf("miredo-checkconf: %v", merr)
+		}
+		miredoOK := merr == nil
+		_, errOut, st := runCmd(t, "", "teredo", "checkconf", path)
+		require.NotEqual(t, 2, st, errOut)
+		ok := st == 0
+		if tc.differ == "" {
+			assert.Equal(t, miredoOK, ok, "%q\nmiredo-checkconf: %s\ntransit6: %s", tc.conf, mout, errOut)
+		} else {
+			assert.NotEqual(t, miredoOK, ok, "%q (expected to differ: %s)\nmiredo-checkconf: %s\ntransit6: %s", tc.conf, tc.differ, mout, errOut)
+		}
+	}
 }

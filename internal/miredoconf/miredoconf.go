@@ -47,6 +47,9 @@ var (
 	// for the role, which Miredo ignores with "Superfluous directive": a
 	// ServerAddress for a relay, a Prefix for a client.
 	ErrSuperfluous = errors.New("miredoconf: superfluous directive for this role, ignored")
+	// ErrTruncated (a warning) reports a Prefix with bits set past its
+	// first 32, which Miredo ignores, as Options does.
+	ErrTruncated = errors.New("miredoconf: prefix truncated to /32")
 	// ErrRelayType reports a RelayType the role is not: "client" given
 	// to a relay, "cone" to a client.
 	ErrRelayType = errors.New("miredoconf: RelayType is not this role")
@@ -224,6 +227,11 @@ var roles = map[string][]Role{
 	"serverbindaddress2":  {Server},
 }
 
+// syslogFacilities are the facilities Miredo knows on Linux.
+var syslogFacilities = []string{"auth", "authpriv", "cron", "daemon", "ftp", "kern",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+	"lpr", "mail", "news", "syslog", "user", "uucp"}
+
 // teredoPrefix is Miredo's default and the only prefix a transit6 server
 // serves.
 var teredoPrefix = netip.MustParseAddr("2001::")
@@ -305,8 +313,13 @@ func (f File) Options(role Role) (opts []Option, warnings []*Error, err error) {
 				}
 				p = netip.PrefixFrom(a, 32)
 			}
-			if !p.Addr().Is6() || p.Addr().Is4In6() || p.Addr().Zone() != "" || p.Bits() != 32 || p.Masked() != p || p.Addr().IsMulticast() {
-				return fail(ErrBadValue, "not a Teredo prefix (an IPv6 /32)")
+			if !p.Addr().Is6() || p.Addr().Is4In6() || p.Addr().Zone() != "" || p.Bits() != 32 || p.Addr().IsMulticast() {
+				return fail(ErrBadValue, "not a Teredo prefix (an IPv6 /32, not multicast)")
+			}
+			if p.Masked() != p {
+				// Miredo takes the first 32 bits of the address.
+				warnings = append(warnings, &Error{Line: d.Line, Name: d.Name, Err: fmt.Errorf("%w: only its first 32 bits count, %v", ErrTruncated, p.Masked())})
+				p = p.Masked()
 			}
 			if role == Server {
 				if p.Addr() != teredoPrefix {
@@ -333,7 +346,10 @@ func (f File) Options(role Role) (opts []Option, warnings []*Error, err error) {
 		case "interfacename":
 			add("ifname", d.Value)
 		case "syslogfacility":
-			// transit6 logs to standard error.
+			// Checked as Miredo does; transit6 logs to standard error.
+			if !slices.Contains(syslogFacilities, strings.ToLower(d.Value)) {
+				return fail(ErrBadValue, "not a syslog facility")
+			}
 		case "localdiscovery":
 			on, ok := parseBool(d.Value)
 			if !ok && strings.EqualFold(d.Value, "forced") {

@@ -91,6 +91,15 @@ func TestWarnings(t *testing.T) {
 		assert.ErrorIs(t, warns[i], w.err)
 		assert.Contains(t, warns[i].Error(), "line ")
 	}
+	// Miredo keeps the first 32 bits of a Prefix: so do we, and say so.
+	f, err = Parse([]byte("Prefix 2001:0:1::\n"))
+	require.NoError(t, err)
+	opts, warns, err = f.Options(Relay)
+	require.NoError(t, err)
+	assert.Equal(t, []Option{{"prefix", "2001::/32", 1}}, opts)
+	require.Len(t, warns, 1)
+	assert.ErrorIs(t, warns[0], ErrTruncated)
+
 	// Miredo's own example: ServerAddress is a client's, Prefix a relay's.
 	f, err = Parse([]byte("Prefix 2001::\nServerAddress 192.0.2.1\n"))
 	require.NoError(t, err)
@@ -123,7 +132,7 @@ func TestErrors(t *testing.T) {
 		{"BindPort 08\n", Client, ErrBadValue, 1}, // not octal
 		{"BindPort 3_544\n", Client, ErrBadValue, 1},
 		{"Prefix 2001::/48\n", Relay, ErrBadValue, 1},
-		{"Prefix 2001:0:1::\n", Relay, ErrBadValue, 1}, // not a /32 boundary
+		{"SyslogFacility bogus\n", Client, ErrBadValue, 1},
 		{"Prefix 192.0.2.0\n", Relay, ErrBadValue, 1},
 		{"Prefix ::ffff:0:0/32\n", Relay, ErrBadValue, 1},
 		{"Prefix ff02::\n", Relay, ErrBadValue, 1},
