@@ -506,6 +506,10 @@ func runTeredoCheckconf(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("transit6 teredo checkconf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.Bool("server", false, "the file is a miredo-server.conf(5)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: transit6 teredo checkconf [--server] FILE\n\nChecks Miredo's configuration FILE as miredo-checkconf does and prints the\ntransit6 command it amounts to (exit status 0: usable, no warnings).")
+		fs.PrintDefaults()
+	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
